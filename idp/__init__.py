@@ -1,0 +1,107 @@
+"""MOC Account: the OpenID Connect identity provider of Thailand's Ministry of Commerce."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from flask import Flask
+
+from idp.config import PROJECT_ROOT, ConfigError, check_config, load_config
+
+log = logging.getLogger("idp")
+
+
+def create_app(config: dict | None = None, *, adapters: dict | None = None) -> Flask:
+    """The only application factory.
+
+    ``config`` overrides the defaults, the IDP_CONFIG file and the IDP_* variables.
+    ``adapters`` replaces collaborators: ``clock`` (an object with ``now()``) and ``http``
+    (a requests-like session for back-channel logout).
+    """
+    settings = load_config(config)
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder="static",
+    )
+    app.config.update(settings)
+    app.config.update(
+        SQLALCHEMY_DATABASE_URI=settings["DATABASE_URL"],
+        SQLALCHEMY_ENGINE_OPTIONS=_engine_options(settings["DATABASE_URL"]),
+        SESSION_COOKIE_NAME="moc_ui",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
+        WTF_CSRF_TIME_LIMIT=None,  # tied to the session instead of a clock
+        MAX_CONTENT_LENGTH=1024 * 1024,
+    )
+    from idp.config import is_loopback_url
+
+    app.config["SESSION_COOKIE_SECURE"] = not is_loopback_url(settings["ISSUER"])
+    _init_extensions(app, adapters or {})
+    _ensure_keys(app)
+    return app
+
+
+def _engine_options(url: str) -> dict:
+    if url.startswith("sqlite"):
+        # Each connection waits for the write lock instead of failing at once.
+        return {"connect_args": {"timeout": 30}}
+    return {"pool_pre_ping": True}
+
+
+def _init_extensions(app: Flask, adapters: dict) -> None:
+    from flask_wtf.csrf import CSRFProtect
+
+    from idp import cli, security
+    from idp import db as database
+    from idp.accounts import sessions
+    from idp.accounts.views import bp as accounts_bp
+    from idp.clock import SystemClock
+    from idp.i18n import init_babel
+    from idp.oidc import logout
+    from idp.oidc.server import init_server
+    from idp.oidc.views import bp as oidc_bp
+    from idp.ratelimit import init_limiter
+
+    app.extensions["idp.clock"] = adapters.get("clock") or SystemClock()
+    if adapters.get("http") is not None:
+        app.extensions[logout.HTTP_SESSION] = adapters["http"]
+    database.db.init_app(app)
+    database.migrate.init_app(app, database.db, directory=str(PROJECT_ROOT / "idp" / "migrations"))
+    init_babel(app)
+    init_server(app)
+    limiter = init_limiter(app)
+    csrf = CSRFProtect(app)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(oidc_bp)
+    # Endpoints that relying parties call with their own credentials or by a top-level
+    # cross-site request carry no CSRF token by design (OAuth 2.0 / OIDC protocol requests).
+    for endpoint in ("authorize_endpoint", "token", "revoke", "introspect", "userinfo", "end_session"):
+        csrf.exempt(f"oidc.{endpoint}")
+    limiter.limit(lambda: app.config["RATE_LIMITS"]["TOKEN_PER_CLIENT"])(app.view_functions["oidc.token"])
+    with app.app_context():
+        sessions.on_session_ended(logout.notify_backchannel)
+    app.after_request(sessions.write_cookie)
+    app.after_request(security.headers)
+    app.context_processor(security.template_globals)
+    cli.init_app(app)
+
+
+def _ensure_keys(app: Flask) -> None:
+    """Development: make keys on first start. Production: refuse unsafe settings at once."""
+    from idp.clock import now
+    from idp.oidc.keys import SUPPORTED_ALGS
+    from idp.oidc.server import key_store
+
+    with app.app_context():
+        store = key_store()
+        keys_present = store.has_keys() or not app.config.get("REQUIRE_KEYS", True)
+        problems = check_config(app.config, keys_present=keys_present)
+        if problems:
+            raise ConfigError(problems)
+        if app.config["MODE"] == "development" and not store.has_keys():
+            log.warning("no signing keys in %s: generating development keys", store.folder)
+            for alg in SUPPORTED_ALGS:
+                store.add(alg, now(), timedelta(0))

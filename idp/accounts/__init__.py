@@ -1,0 +1,1 @@
+"""Accounts: people, their passwords, membership, and their sign-in (SSO) sessions."""

@@ -1,0 +1,27 @@
+"""Membership rules: temporary accounts expire; nothing outlives the account."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from idp.accounts.models import User
+
+
+def temporary_expiry(signed_up_at: datetime, days: int) -> datetime:
+    return signed_up_at + timedelta(days=days)
+
+
+def is_expired(user: User, at: datetime) -> bool:
+    return user.expires_at is not None and user.expires_at <= at
+
+
+def is_usable(user: User, at: datetime) -> bool:
+    """The account may receive tokens: not disabled and not expired."""
+    return user.disabled_at is None and not is_expired(user, at)
+
+
+def cap_to_account(user: User, moment: datetime) -> datetime:
+    """The earlier of ``moment`` and the account's expiry: no token outlives its account."""
+    if user.expires_at is None:
+        return moment
+    return min(moment, user.expires_at)

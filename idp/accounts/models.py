@@ -1,0 +1,90 @@
+"""The account model of DESIGN.md and the server-side SSO session."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from idp.db import UtcDateTime, db
+
+ACCOUNT_TYPES = ("temporary", "permanent")
+STAFF_STATUSES = ("none", "pending_review", "rejected", "verified")
+PERSONNEL_TYPES = ("public", "moc")
+
+
+def new_subject() -> str:
+    return str(uuid.uuid4())
+
+
+class User(db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The OIDC subject: stable, opaque, never the email (OIDC Core 5.7).
+    sub: Mapped[str] = mapped_column(String(36), unique=True, default=new_subject)
+    email: Mapped[str] = mapped_column(String(320))
+    email_key: Mapped[str] = mapped_column(String(320), unique=True)
+    email_verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+
+    title_th: Mapped[str | None] = mapped_column(String(40))
+    given_name_th: Mapped[str | None] = mapped_column(String(100))
+    family_name_th: Mapped[str | None] = mapped_column(String(100))
+    given_name_en: Mapped[str | None] = mapped_column(String(100))
+    family_name_en: Mapped[str | None] = mapped_column(String(100))
+    gender: Mapped[str | None] = mapped_column(String(20))
+    birthdate: Mapped[date | None] = mapped_column(Date)
+    locale: Mapped[str | None] = mapped_column(String(10))
+
+    personnel_type: Mapped[str] = mapped_column(String(10), default="public")
+    department: Mapped[str | None] = mapped_column(String(200))
+    position: Mapped[str | None] = mapped_column(String(200))
+
+    account_type: Mapped[str] = mapped_column(String(10), default="temporary")
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    identity_verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    staff_status: Mapped[str] = mapped_column(String(20), default="none")
+    staff_verified_by: Mapped[str | None] = mapped_column(String(10))
+
+    roles: Mapped[list] = mapped_column(JSON, default=list)
+    disabled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    sessions: Mapped[list[LoginSession]] = relationship(back_populates="user")
+
+    @property
+    def is_staff(self) -> bool:
+        return self.staff_status == "verified"
+
+    @property
+    def display_name(self) -> str:
+        names = [self.given_name_th or self.given_name_en, self.family_name_th or self.family_name_en]
+        return " ".join(n for n in names if n) or self.email
+
+    def __repr__(self) -> str:
+        return f"<User {self.sub}>"
+
+
+class LoginSession(db.Model):
+    """A server-side SSO session; the browser cookie only carries ``token_hash``'s preimage."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The public session id: the ``sid`` claim of ID and logout tokens.
+    sid: Mapped[str] = mapped_column(String(43), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    auth_time: Mapped[datetime] = mapped_column(UtcDateTime)
+    amr: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(300))
+
+    user: Mapped[User] = relationship(back_populates="sessions")

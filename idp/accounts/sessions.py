@@ -1,0 +1,145 @@
+"""Server-side SSO sessions: the cookie names a session record; ending the record ends it.
+
+The cookie holds a random token; the database holds only its SHA-256, so a database read does
+not hand out live sessions. ``sid`` is a separate public id for ID and logout tokens.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from flask import current_app, g, request
+
+from idp import audit
+from idp.accounts.models import LoginSession, User
+from idp.clock import now
+from idp.config import is_loopback_url
+from idp.db import db
+
+_ENDED_HOOKS = "idp.session_ended_hooks"
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _settings() -> dict:
+    return current_app.config["SESSION"]
+
+
+def start_session(user: User, amr: list[str]) -> LoginSession:
+    """Open a new SSO session for ``user`` and queue its cookie on the response."""
+    end_current_session(reason="replaced")
+    token, moment = secrets.token_urlsafe(32), now()
+    session = LoginSession(
+        token_hash=_hash(token),
+        sid=secrets.token_urlsafe(24),
+        user=user,
+        auth_time=moment,
+        amr=amr,
+        created_at=moment,
+        last_seen_at=moment,
+        expires_at=moment + timedelta(seconds=_settings()["LIFETIME_SECONDS"]),
+        ip=request.remote_addr,
+        user_agent=(request.user_agent.string or "")[:300],
+    )
+    db.session.add(session)
+    db.session.flush()
+    g.idp_session, g.idp_session_cookie = session, token
+    audit.record("account:session:started", actor=user, subject=user, details={"sid": session.sid})
+    return session
+
+
+def is_live(session: LoginSession, at: datetime) -> bool:
+    idle = timedelta(seconds=_settings()["IDLE_SECONDS"])
+    return (
+        session.ended_at is None
+        and session.expires_at > at
+        and session.last_seen_at + idle > at
+        and session.user.disabled_at is None
+    )
+
+
+def current_session() -> LoginSession | None:
+    """The live SSO session named by this request's cookie, or None."""
+    if "idp_session" in g:
+        return g.idp_session
+    token = request.cookies.get(_settings()["COOKIE_NAME"])
+    session = None
+    if token:
+        found = db.session.execute(
+            db.select(LoginSession).filter_by(token_hash=_hash(token))
+        ).scalar_one_or_none()
+        if found is not None and is_live(found, now()):
+            session = found
+            session.last_seen_at = now()
+    g.idp_session = session
+    if token and session is None:
+        g.idp_session_cookie = ""  # clear a cookie that names nothing live
+    return session
+
+
+def current_user() -> User | None:
+    session = current_session()
+    return session.user if session else None
+
+
+def on_session_ended(hook) -> None:
+    """Register ``hook(session)`` to run after a session ends (back-channel logout)."""
+    current_app.extensions.setdefault(_ENDED_HOOKS, []).append(hook)
+
+
+def end_session(session: LoginSession, *, reason: str) -> None:
+    """End ``session`` now and run the session-ended hooks."""
+    if session.ended_at is not None:
+        return
+    session.ended_at = now()
+    audit.record(
+        "account:session:ended",
+        actor=session.user,
+        subject=session.user,
+        details={"sid": session.sid, "reason": reason},
+    )
+    for hook in current_app.extensions.get(_ENDED_HOOKS, []):
+        hook(session)
+
+
+def end_current_session(*, reason: str) -> LoginSession | None:
+    session = current_session()
+    if session is not None:
+        end_session(session, reason=reason)
+        g.idp_session, g.idp_session_cookie = None, ""
+    return session
+
+
+def end_all_sessions(user: User, *, reason: str) -> int:
+    """End every live session of ``user`` (disable, password change); returns how many."""
+    live = db.session.execute(
+        db.select(LoginSession).filter_by(user_id=user.id, ended_at=None)
+    ).scalars()
+    count = 0
+    for session in live:
+        end_session(session, reason=reason)
+        count += 1
+    return count
+
+
+def write_cookie(response):
+    """after_request: set or clear the SSO cookie queued during the request."""
+    token = g.get("idp_session_cookie")
+    if token is None:
+        return response
+    settings = _settings()
+    secure = not is_loopback_url(current_app.config["ISSUER"])
+    if token:
+        response.set_cookie(
+            settings["COOKIE_NAME"], token, max_age=settings["LIFETIME_SECONDS"],
+            httponly=True, secure=secure, samesite="Lax", path="/",
+        )
+    else:
+        response.delete_cookie(
+            settings["COOKIE_NAME"], httponly=True, secure=secure, samesite="Lax", path="/"
+        )
+    return response

@@ -1,0 +1,131 @@
+"""Sign-in, sign-out, the account page and the language switch."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+
+from idp import audit
+from idp.accounts import membership
+from idp.accounts.forms import EmptyForm, SignInForm
+from idp.accounts.service import check_password_sign_in, email_key
+from idp.accounts.sessions import current_session, current_user, end_current_session, start_session
+from idp.clock import now
+from idp.db import db
+from idp.oidc import consent, interactions
+from idp.ratelimit import LOGIN_PER_ACCOUNT, LOGIN_PER_IP
+
+bp = Blueprint("accounts", __name__)
+
+
+@bp.get("/")
+def index():
+    return render_template("index.html", user=current_user())
+
+
+def _after_sign_in(interaction_id: str | None):
+    if interactions.load(interaction_id):
+        return redirect(url_for("oidc.resume", interaction=interaction_id))
+    return redirect(url_for("accounts.account"))
+
+
+def _hinted_email(interaction_id: str | None) -> str:
+    entry = interactions.load(interaction_id)
+    return (entry or {}).get("params", {}).get("login_hint", "") if entry else ""
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    interaction_id = request.values.get("interaction") or None
+    entry = interactions.load(interaction_id)
+    if entry:
+        g.ui_locales = tuple(entry["params"].get("ui_locales", "").split())
+    form = SignInForm(interaction=interaction_id)
+    if request.method == "GET":
+        form.email.data = form.email.data or _hinted_email(interaction_id)
+        return render_template("accounts/login.html", form=form, user=current_user())
+    if not form.validate_on_submit():
+        return render_template("accounts/login.html", form=form, user=current_user()), 400
+    return _sign_in(form, interaction_id)
+
+
+def _sign_in(form: SignInForm, interaction_id: str | None):
+    account_key, ip = email_key(form.email.data), request.remote_addr or "unknown"
+    if LOGIN_PER_ACCOUNT.exhausted(account_key) or LOGIN_PER_IP.exhausted(ip):
+        audit.record("account:login:throttled", details={"ip": ip})
+        db.session.commit()
+        form.password.errors.append(_("Too many failed attempts. Please wait 15 minutes and try again."))
+        return render_template("accounts/login.html", form=form, user=None), 429
+    result = check_password_sign_in(form.email.data, form.password.data)
+    if not result.ok:
+        LOGIN_PER_ACCOUNT.spend(account_key)
+        LOGIN_PER_IP.spend(ip)
+        db.session.commit()
+        message = (_("This account has been disabled. Please contact the MOC Account help desk.")
+                   if result.reason == "disabled" else _("The email or password is incorrect."))
+        form.password.errors.append(message)
+        return render_template("accounts/login.html", form=form, user=None), 401
+    LOGIN_PER_ACCOUNT.reset(account_key)
+    start_session(result.user, amr=["pwd"])
+    audit.record("account:login:success", actor=result.user, subject=result.user)
+    db.session.commit()
+    return _after_sign_in(interaction_id)
+
+
+@bp.post("/signout")
+def signout():
+    form = EmptyForm()
+    if form.validate_on_submit():
+        end_current_session(reason="signout")
+        db.session.commit()
+        flash(_("You have signed out."))
+    return redirect(url_for("accounts.index"))
+
+
+@bp.get("/account")
+def account():
+    session_ = current_session()
+    if session_ is None:
+        return redirect(url_for("accounts.login"))
+    user = session_.user
+    return render_template(
+        "accounts/account.html", user=user, form=EmptyForm(),
+        expired=membership.is_expired(user, now()),
+        days_left=(user.expires_at - now()).days if user.expires_at else None,
+        linked=consent.linked_clients(user),
+    )
+
+
+@bp.post("/account/applications/<client_id>/revoke")
+def revoke_application(client_id: str):
+    user = current_user()
+    if user is None:
+        return redirect(url_for("accounts.login"))
+    if EmptyForm().validate_on_submit() and consent.revoke(user, client_id):
+        db.session.commit()
+        flash(_("Access for this application has been removed."))
+    return redirect(url_for("accounts.account"))
+
+
+@bp.get("/lang/<code>")
+def set_language(code: str):
+    """Remember the person's language choice; return to the page they came from (same site)."""
+    if code in current_app.config["LOCALES"]:
+        session["locale"] = code
+    target = request.args.get("next", "")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        target = url_for("accounts.index")
+    return redirect(target)

@@ -1,0 +1,150 @@
+"""Configuration: embedded defaults, the TOML file, environment overrides, and the safety check.
+
+Flask's ``from_file`` keeps only upper-case keys, so the file uses upper-case top-level keys and
+tables (``SECRET_KEY``, ``[OIDC]``). ``config.example.toml`` documents every key.
+"""
+
+from __future__ import annotations
+
+import copy
+import ipaddress
+import os
+import tomllib
+from pathlib import Path
+from urllib.parse import urlsplit
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEVELOPMENT_SECRET_KEY = "development-only-secret-key-change-me"
+
+DEFAULTS: dict = {
+    "MODE": "development",
+    "REQUIRE_KEYS": True,
+    "SECRET_KEY": DEVELOPMENT_SECRET_KEY,
+    "ISSUER": "http://127.0.0.1:5000",
+    "DATABASE_URL": f"sqlite:///{PROJECT_ROOT / 'var' / 'idp.sqlite3'}",
+    "REDIS_URL": "",
+    "DEFAULT_LOCALE": "th",
+    "LOCALES": ["th", "en"],
+    "SESSION": {
+        "COOKIE_NAME": "moc_sso",
+        "LIFETIME_SECONDS": 8 * 3600,
+        "IDLE_SECONDS": 2 * 3600,
+    },
+    "OIDC": {
+        "KEYS_DIR": str(PROJECT_ROOT / "keys"),
+        "DEFAULT_SIGNING_ALG": "RS256",
+        "KEY_ACTIVATION_DELAY_SECONDS": 3600,
+        "CODE_LIFETIME_SECONDS": 60,
+        "ACCESS_TOKEN_LIFETIME_SECONDS": 900,
+        "ID_TOKEN_LIFETIME_SECONDS": 900,
+        "REFRESH_TOKEN_LIFETIME_SECONDS": 30 * 24 * 3600,
+        "BACKCHANNEL_TIMEOUT_SECONDS": 3,
+    },
+    "RATE_LIMITS": {
+        "LOGIN_PER_ACCOUNT": "5 per 15 minutes",
+        "LOGIN_PER_IP": "30 per 15 minutes",
+        "TOKEN_PER_CLIENT": "120 per minute",
+    },
+    "MEMBERSHIP": {
+        "TEMPORARY_DAYS": 60,
+    },
+    "MAIL": {
+        "BACKEND": "console",
+        "FROM": "MOC Account <no-reply@localhost>",
+    },
+}
+
+# Tables naming an external system, and the backend of each that is only a stand-in.
+STAND_IN_BACKENDS = {"DOPA": "file", "AD": "file", "DPIS": "file", "MAIL": "console"}
+
+ENVIRONMENT_OVERRIDES = {
+    "IDP_ISSUER": ("ISSUER",),
+    "IDP_DATABASE_URL": ("DATABASE_URL",),
+    "IDP_SECRET_KEY": ("SECRET_KEY",),
+    "IDP_KEYS_DIR": ("OIDC", "KEYS_DIR"),
+    "IDP_REDIS_URL": ("REDIS_URL",),
+    "IDP_MODE": ("MODE",),
+}
+
+
+class ConfigError(RuntimeError):
+    """The configuration is unsafe or invalid; ``problems`` lists every reason at once."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("refusing to start:\n  - " + "\n  - ".join(problems))
+        self.problems = problems
+
+
+def load_config(overrides: dict | None = None, environ=os.environ) -> dict:
+    """Defaults, then the file named by IDP_CONFIG, then IDP_* variables, then ``overrides``."""
+    config = copy.deepcopy(DEFAULTS)
+    path = environ.get("IDP_CONFIG")
+    if path:
+        with open(path, "rb") as handle:
+            merge(config, {k: v for k, v in tomllib.load(handle).items() if k.isupper()})
+    for variable, keys in ENVIRONMENT_OVERRIDES.items():
+        if environ.get(variable):
+            merge(config, nest(keys, environ[variable]))
+    merge(config, overrides or {})
+    return config
+
+
+def merge(base: dict, extra: dict) -> dict:
+    """Merge ``extra`` into ``base``; tables merge key by key, other values replace."""
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            merge(base[key], value)
+        else:
+            base[key] = value
+    return base
+
+
+def nest(keys: tuple[str, ...], value) -> dict:
+    result = value
+    for key in reversed(keys):
+        result = {key: result}
+    return result
+
+
+def is_loopback_url(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def configured_stand_ins(config: dict) -> list[str]:
+    """The external systems this configuration serves from a stand-in."""
+    return [
+        f"[{table}] BACKEND = {backend!r}"
+        for table, backend in STAND_IN_BACKENDS.items()
+        if config.get(table, {}).get("BACKEND") == backend
+    ]
+
+
+def check_config(config: dict, *, keys_present: bool) -> list[str]:
+    """Every reason this configuration must not run; empty when it may."""
+    problems = []
+    issuer = config["ISSUER"]
+    if urlsplit(issuer).scheme not in ("http", "https") or not urlsplit(issuer).hostname:
+        problems.append(f"ISSUER {issuer!r} is not an absolute http(s) URL")
+    if config["MODE"] not in ("development", "production"):
+        problems.append(f"MODE must be 'development' or 'production', not {config['MODE']!r}")
+    if config["MODE"] != "production":
+        return problems
+    if config["SECRET_KEY"] in ("", DEVELOPMENT_SECRET_KEY) or len(config["SECRET_KEY"]) < 32:
+        problems.append("SECRET_KEY is the development default or shorter than 32 characters")
+    if not issuer.startswith("https://") and not is_loopback_url(issuer):
+        problems.append(f"ISSUER {issuer!r} must use https outside loopback")
+    if urlsplit(issuer).query or urlsplit(issuer).fragment:
+        problems.append("ISSUER must not have a query or fragment")
+    for name in configured_stand_ins(config):
+        problems.append(f"{name} is a stand-in, which production mode refuses")
+    if not keys_present:
+        problems.append(
+            f"no signing keys in {config['OIDC']['KEYS_DIR']} (create them: moc-idp keys rotate)"
+        )
+    return problems

@@ -1,0 +1,1 @@
+"""The OpenID Provider: Authlib wiring, grants, endpoints, claims, keys, discovery, clients."""

@@ -1,0 +1,58 @@
+"""Authorization codes: issued once, redeemed once, with no race between two redemptions."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import update
+
+from idp import audit
+from idp.clock import now
+from idp.db import db
+from idp.oidc.models import AuthorizationCode, digest
+from idp.oidc.tokens import revoke_by_code
+
+
+def issue_code(*, client, user, session, redirect_uri, scope, nonce, code_challenge,
+               code_challenge_method) -> str:
+    code, moment = secrets.token_urlsafe(32), now()
+    lifetime = timedelta(seconds=current_app.config["OIDC"]["CODE_LIFETIME_SECONDS"])
+    db.session.add(AuthorizationCode(
+        code_hash=digest(code), client_id=client.client_id, user_id=user.id, sid=session.sid,
+        redirect_uri=redirect_uri, scope=scope, nonce=nonce, code_challenge=code_challenge,
+        code_challenge_method=code_challenge_method, auth_time=session.auth_time,
+        amr=list(session.amr), created_at=moment, expires_at=moment + lifetime,
+    ))
+    return code
+
+
+def redeem_code(code: str, client_id: str) -> AuthorizationCode | None:
+    """The code's record if this call is the first to redeem it, else None.
+
+    "If an authorization code is used more than once, the authorization server MUST deny the
+    request and SHOULD revoke (when possible) all tokens previously issued based on that
+    authorization code." (RFC 6749 4.1.2). One conditional UPDATE decides the winner, so two
+    parallel redemptions cannot both succeed, on SQLite or PostgreSQL.
+    """
+    hashed, moment = digest(code), now()
+    won = db.session.execute(
+        update(AuthorizationCode)
+        .where(AuthorizationCode.code_hash == hashed, AuthorizationCode.used_at.is_(None))
+        .values(used_at=moment)
+        .execution_options(synchronize_session=False)
+    ).rowcount == 1
+    record = db.session.execute(
+        db.select(AuthorizationCode).filter_by(code_hash=hashed)
+    ).scalar_one_or_none()
+    if record is None:
+        return None
+    db.session.refresh(record)
+    if not won:
+        revoke_by_code(hashed)
+        audit.record("oidc:code:reused", subject=record.user, client_id=record.client_id)
+        return None
+    if record.client_id != client_id or record.expires_at <= moment:
+        return None
+    return record

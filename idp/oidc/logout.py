@@ -1,0 +1,112 @@
+"""RP-Initiated Logout 1.0 (the end_session endpoint) and Back-Channel Logout 1.0."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+import requests
+from flask import current_app
+
+from idp import audit
+from idp.clock import now, timestamp
+from idp.db import db
+from idp.oidc import tokens
+from idp.oidc.clients import active_client
+from idp.oidc.models import AuthorizationCode, Client
+
+log = logging.getLogger(__name__)
+BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
+HTTP_SESSION = "idp.http"
+
+
+class LogoutRequestError(Exception):
+    """The logout request cannot be honoured as asked; shown on a page, never redirected."""
+
+
+@dataclass(frozen=True)
+class LogoutRequest:
+    client: Client | None
+    hint_claims: dict | None
+    post_logout_redirect_uri: str | None
+    state: str | None
+
+    def proven_for(self, session) -> bool:
+        """An id_token_hint issued in this very session proves the RP sent the request
+        (RP-Initiated Logout 1.0, section 6: otherwise ask the person to confirm)."""
+        claims = self.hint_claims
+        return bool(
+            session is not None and claims and claims.get("sub") == session.user.sub
+            and claims.get("sid") in (None, session.sid)
+        )
+
+
+def parse_logout_request(params) -> LogoutRequest:
+    """Validate id_token_hint, client_id and post_logout_redirect_uri (exact match)."""
+    from idp.oidc.server import key_store
+
+    claims = None
+    if params.get("id_token_hint"):
+        try:
+            claims = key_store().verify(params["id_token_hint"], now())
+        except ValueError:
+            raise LogoutRequestError("id_token_hint is not a valid ID token of this issuer") from None
+        if claims.get("iss") != current_app.config["ISSUER"]:
+            raise LogoutRequestError("id_token_hint was not issued by this issuer")
+    client_id = params.get("client_id") or (claims or {}).get("aud")
+    if isinstance(client_id, list):
+        client_id = client_id[0] if len(client_id) == 1 else None
+    if claims and params.get("client_id") and params["client_id"] != claims.get("aud"):
+        raise LogoutRequestError("client_id does not match the id_token_hint")
+    client = active_client(client_id)
+    redirect_uri = params.get("post_logout_redirect_uri") or None
+    if redirect_uri and (client is None or redirect_uri not in client.post_logout_redirect_uris):
+        raise LogoutRequestError("post_logout_redirect_uri is not registered for this client")
+    return LogoutRequest(client, claims, redirect_uri, params.get("state") or None)
+
+
+def logout_token(client: Client, sub: str, sid: str) -> str:
+    """Back-Channel Logout 1.0, section 2.4: a signed JWT with ``events``, no ``nonce``."""
+    from idp.oidc.server import key_store
+
+    moment = now()
+    claims = {
+        "iss": current_app.config["ISSUER"], "aud": client.client_id, "iat": timestamp(moment),
+        "exp": timestamp(moment + timedelta(minutes=2)), "jti": secrets.token_urlsafe(16),
+        "sub": sub, "sid": sid, "events": {BACKCHANNEL_EVENT: {}},
+    }
+    alg = client.id_token_signed_response_alg or current_app.config["OIDC"]["DEFAULT_SIGNING_ALG"]
+    return key_store().sign(claims, alg, moment, typ="logout+jwt")
+
+
+def clients_in_session(sid: str) -> list[Client]:
+    client_ids = db.session.execute(
+        db.select(AuthorizationCode.client_id).where(AuthorizationCode.sid == sid).distinct()
+    ).scalars()
+    return [c for c in (active_client(i) for i in client_ids) if c is not None]
+
+
+def notify_backchannel(session) -> None:
+    """Session-ended hook: revoke the session's tokens and tell each RP that took part."""
+    tokens.revoke_session_tokens(session.sid)
+    http = current_app.extensions.get(HTTP_SESSION) or requests
+    timeout = current_app.config["OIDC"]["BACKCHANNEL_TIMEOUT_SECONDS"]
+    for client in clients_in_session(session.sid):
+        if client.backchannel_logout_uri:
+            deliver(http, client, logout_token(client, session.user.sub, session.sid), timeout)
+
+
+def deliver(http, client: Client, token: str, timeout: float) -> bool:
+    """POST the logout token; a failure is audited, never raised: logout goes on regardless."""
+    try:
+        response = http.post(client.backchannel_logout_uri, data={"logout_token": token},
+                             timeout=timeout, allow_redirects=False)
+        delivered = response.status_code in (200, 204)
+    except requests.RequestException as error:
+        log.warning("back-channel logout to %s failed: %s", client.client_id, error)
+        delivered = False
+    audit.record("oidc:backchannel:" + ("delivered" if delivered else "failed"),
+                 client_id=client.client_id)
+    return delivered

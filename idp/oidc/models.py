@@ -1,0 +1,173 @@
+"""OAuth clients, authorization codes, tokens and consents.
+
+Secrets, codes and tokens are stored only as SHA-256 digests: they are high-entropy random
+strings, so a fast digest is as strong as a slow one and keeps the token endpoint fast.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import datetime
+
+from authlib.oauth2.rfc6749 import ClientMixin, scope_to_list
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from idp.accounts.models import User
+from idp.db import UtcDateTime, db
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class Client(db.Model, ClientMixin):
+    __tablename__ = "oauth_clients"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(64), unique=True)
+    client_secret_hash: Mapped[str | None] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    redirect_uris: Mapped[list] = mapped_column(JSON, default=list)
+    post_logout_redirect_uris: Mapped[list] = mapped_column(JSON, default=list)
+    backchannel_logout_uri: Mapped[str | None] = mapped_column(String(500))
+    token_endpoint_auth_method: Mapped[str] = mapped_column(String(30))
+    scope: Mapped[str] = mapped_column(String(500))
+    grant_types: Mapped[list] = mapped_column(JSON, default=list)
+    require_pkce: Mapped[bool] = mapped_column(Boolean, default=False)
+    trusted: Mapped[bool] = mapped_column(Boolean, default=False)
+    staff_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    permanent_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    id_token_signed_response_alg: Mapped[str | None] = mapped_column(String(10))
+    access_token_lifetime: Mapped[int | None] = mapped_column(Integer)
+    id_token_lifetime: Mapped[int | None] = mapped_column(Integer)
+    refresh_token_lifetime: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    disabled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    @property
+    def is_public(self) -> bool:
+        return self.token_endpoint_auth_method == "none"
+
+    @property
+    def pkce_required(self) -> bool:
+        """Public clients always need PKCE (RFC 9700 2.1.1); others when an admin says so."""
+        return self.is_public or self.require_pkce
+
+    # --- Authlib ClientMixin hooks -------------------------------------------------------
+    def get_client_id(self):
+        return self.client_id
+
+    def get_default_redirect_uri(self):
+        # Never guess: a request without redirect_uri is refused (OIDC Core 3.1.2.1 REQUIRED).
+        return None
+
+    def get_allowed_scope(self, scope):
+        if not scope:
+            return ""
+        allowed = set(scope_to_list(self.scope))
+        return " ".join(s for s in scope_to_list(scope) if s in allowed)
+
+    def check_redirect_uri(self, redirect_uri):
+        """Exact string comparison (RFC 9700 4.1.3; OIDC Core 3.1.2.1)."""
+        return redirect_uri in self.redirect_uris
+
+    def check_client_secret(self, client_secret):
+        if not self.client_secret_hash:
+            return False
+        return hmac.compare_digest(self.client_secret_hash, digest(client_secret))
+
+    def check_endpoint_auth_method(self, method, endpoint):
+        if self.disabled_at is not None:
+            return False
+        return method == self.token_endpoint_auth_method
+
+    def check_response_type(self, response_type):
+        return response_type == "code"
+
+    def check_grant_type(self, grant_type):
+        return grant_type in self.grant_types
+
+
+class AuthorizationCode(db.Model):
+    __tablename__ = "oauth_authorization_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    client_id: Mapped[str] = mapped_column(String(64), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    sid: Mapped[str] = mapped_column(String(43))
+    redirect_uri: Mapped[str] = mapped_column(String(500))
+    scope: Mapped[str] = mapped_column(String(500))
+    nonce: Mapped[str | None] = mapped_column(String(500))
+    code_challenge: Mapped[str | None] = mapped_column(String(128))
+    code_challenge_method: Mapped[str | None] = mapped_column(String(10))
+    auth_time: Mapped[datetime] = mapped_column(UtcDateTime)
+    amr: Mapped[list] = mapped_column(JSON, default=list)
+    acr: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    user: Mapped[User] = relationship()
+
+    # --- Authlib AuthorizationCodeMixin hooks ---------------------------------------------
+    def get_redirect_uri(self):
+        return self.redirect_uri
+
+    def get_scope(self):
+        return self.scope
+
+    def get_nonce(self):
+        return self.nonce
+
+    def get_auth_time(self):
+        return int(self.auth_time.timestamp())
+
+    def get_acr(self):
+        return self.acr
+
+    def get_amr(self):
+        return self.amr or None
+
+
+class Token(db.Model):
+    """One access token and, optionally, its refresh token.
+
+    Rotating a refresh token makes a new row in the same ``family_id``; presenting a rotated
+    (already used) refresh token again revokes the whole family (RFC 9700 4.14.2).
+    """
+
+    __tablename__ = "oauth_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(64), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    sid: Mapped[str | None] = mapped_column(String(43), index=True)
+    family_id: Mapped[str] = mapped_column(String(43), index=True)
+    code_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    scope: Mapped[str] = mapped_column(String(500))
+    access_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    refresh_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    auth_time: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    amr: Mapped[list] = mapped_column(JSON, default=list)
+    issued_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    access_expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    refresh_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    refresh_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    user: Mapped[User | None] = relationship()
+
+
+class Consent(db.Model):
+    __tablename__ = "oauth_consents"
+    __table_args__ = (UniqueConstraint("user_id", "client_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    client_id: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[list] = mapped_column(JSON, default=list)
+    granted_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -1,0 +1,86 @@
+"""The Authlib authorization server, built per app inside ``create_app`` (never module-global)."""
+
+from __future__ import annotations
+
+from authlib.integrations.flask_oauth2 import AuthorizationServer
+from authlib.oauth2.rfc7009 import RevocationEndpoint
+from authlib.oauth2.rfc7662 import IntrospectionEndpoint
+from flask import Flask, current_app
+
+from idp import audit
+from idp.clock import timestamp
+from idp.oidc import tokens
+from idp.oidc.clients import active_client
+from idp.oidc.grants import AUTH_METHODS, AuthorizationCodeGrant, RefreshTokenGrant
+from idp.oidc.keys import KeyStore
+
+SERVER, KEYS = "idp.oauth_server", "idp.key_store"
+
+
+class IdpAuthorizationServer(AuthorizationServer):
+    def query_client(self, client_id):
+        return active_client(client_id)
+
+    def save_token(self, token, request):  # pragma: no cover - grants store their own tokens
+        raise NotImplementedError("tokens are stored by idp.oidc.tokens.issue")
+
+
+class TokenRevocation(RevocationEndpoint):
+    """RFC 7009. Revoking either token of a grant revokes the whole grant (2.1 permits it)."""
+
+    CLIENT_AUTH_METHODS = AUTH_METHODS
+
+    def query_token(self, token_string, token_type_hint):
+        return tokens.find(token_string, token_type_hint)
+
+    def revoke_token(self, token, request):
+        tokens.revoke_row(token.row, "revoked_by_client")
+        audit.record("oidc:token:revocation", subject=token.row.user, client_id=token.row.client_id)
+
+
+class TokenIntrospection(IntrospectionEndpoint):
+    """RFC 7662, for authenticated clients, about the tokens issued to them."""
+
+    CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+
+    def query_token(self, token_string, token_type_hint):
+        return tokens.find(token_string, token_type_hint)
+
+    def check_permission(self, token, client, request):
+        return token.check_client(client)
+
+    def introspect_token(self, token):
+        if not token.is_active():
+            return {"active": False}
+        row = token.row
+        return {
+            "active": True,
+            "client_id": row.client_id,
+            "token_type": "Bearer" if token.kind == "access_token" else "refresh_token",
+            "scope": row.scope,
+            "sub": row.user.sub,
+            "iss": current_app.config["ISSUER"],
+            "aud": row.client_id,
+            "iat": timestamp(row.issued_at),
+            "exp": timestamp(token.expires_at),
+            "sid": row.sid,
+        }
+
+
+def init_server(app: Flask) -> IdpAuthorizationServer:
+    server = IdpAuthorizationServer(app)
+    server.register_grant(AuthorizationCodeGrant)
+    server.register_grant(RefreshTokenGrant)
+    server.register_endpoint(TokenRevocation)
+    server.register_endpoint(TokenIntrospection)
+    app.extensions[SERVER] = server
+    app.extensions[KEYS] = KeyStore(app.config["OIDC"]["KEYS_DIR"])
+    return server
+
+
+def authorization_server() -> IdpAuthorizationServer:
+    return current_app.extensions[SERVER]
+
+
+def key_store() -> KeyStore:
+    return current_app.extensions[KEYS]

@@ -1,0 +1,236 @@
+"""Issuing, finding and revoking tokens, and building ID tokens.
+
+Access and refresh tokens are opaque random strings stored as digests. No token outlives its
+account: every ``exp`` is capped at the account's expiry, and a token of a disabled or expired
+account is not active, whatever its own ``exp`` says.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from authlib.oauth2.rfc6749 import TokenMixin
+from flask import current_app
+from sqlalchemy import or_, update
+
+from idp import audit
+from idp.accounts import membership
+from idp.accounts.models import User
+from idp.clock import now, timestamp
+from idp.db import db
+from idp.oidc.claims import user_claims
+from idp.oidc.models import Client, Token, digest
+
+
+def _lifetime(client: Client, kind: str) -> timedelta:
+    own = getattr(client, f"{kind}_token_lifetime")
+    default = current_app.config["OIDC"][f"{kind.upper()}_TOKEN_LIFETIME_SECONDS"]
+    return timedelta(seconds=own or default)
+
+
+@dataclass(frozen=True)
+class Grant:
+    """What a token set is issued for: who, to whom, in which session, for which scope."""
+
+    client: Client
+    user: User
+    scope: str
+    sid: str | None
+    auth_time: datetime | None
+    amr: tuple[str, ...] = ()
+    nonce: str | None = None
+    family_id: str | None = None
+    code_hash: str | None = None
+
+
+def issue(grant: Grant, *, include_refresh_token: bool) -> tuple[dict, Token]:
+    """Create and store an access token (and refresh token); returns the response and the row."""
+    moment = now()
+    access, refresh = secrets.token_urlsafe(32), None
+    access_exp = membership.cap_to_account(grant.user, moment + _lifetime(grant.client, "access"))
+    row = Token(
+        client_id=grant.client.client_id, user_id=grant.user.id, sid=grant.sid,
+        family_id=grant.family_id or secrets.token_urlsafe(16), code_hash=grant.code_hash,
+        scope=grant.scope, access_token_hash=digest(access), auth_time=grant.auth_time,
+        amr=list(grant.amr), issued_at=moment, access_expires_at=access_exp,
+    )
+    if include_refresh_token:
+        refresh = secrets.token_urlsafe(32)
+        row.refresh_token_hash = digest(refresh)
+        row.refresh_expires_at = membership.cap_to_account(
+            grant.user, moment + _lifetime(grant.client, "refresh")
+        )
+    db.session.add(row)
+    db.session.flush()
+    response = {
+        "access_token": access,
+        "token_type": "Bearer",
+        "expires_in": max(0, int((access_exp - moment).total_seconds())),
+        "scope": grant.scope,
+    }
+    if refresh:
+        response["refresh_token"] = refresh
+    return response, row
+
+
+def id_token(grant: Grant, *, access_token: str | None = None) -> str:
+    """A signed ID token for ``grant`` (OIDC Core 2 and 3.1.3.6), ``exp`` capped at the account's."""
+    from idp.oidc.server import key_store
+
+    moment = now()
+    client = grant.client
+    alg = client.id_token_signed_response_alg or current_app.config["OIDC"]["DEFAULT_SIGNING_ALG"]
+    exp = membership.cap_to_account(grant.user, moment + _lifetime(client, "id"))
+    claims = {
+        "iss": current_app.config["ISSUER"],
+        "aud": client.client_id,
+        "azp": client.client_id,
+        "iat": timestamp(moment),
+        "exp": timestamp(exp),
+        **user_claims(grant.user, grant.scope),
+    }
+    optional = {
+        "auth_time": timestamp(grant.auth_time) if grant.auth_time else None,
+        "nonce": grant.nonce,
+        "sid": grant.sid,
+        "amr": list(grant.amr) or None,
+        "at_hash": at_hash(access_token, alg) if access_token else None,
+    }
+    claims.update({k: v for k, v in optional.items() if v is not None})
+    return key_store().sign(claims, alg, moment)
+
+
+def at_hash(access_token: str, alg: str) -> str:
+    """Left half of the SHA-256 of the access token, base64url (OIDC Core 3.1.3.6)."""
+    from authlib.oidc.core.util import create_half_hash
+
+    return create_half_hash(access_token, alg).decode()
+
+
+@dataclass(frozen=True)
+class PresentedToken(TokenMixin):
+    """A token string as presented to an endpoint: the row, and which of its two tokens it is."""
+
+    row: Token
+    kind: str  # "access_token" | "refresh_token"
+
+    @property
+    def expires_at(self) -> datetime | None:
+        return self.row.access_expires_at if self.kind == "access_token" else self.row.refresh_expires_at
+
+    def check_client(self, client):
+        return self.row.client_id == client.client_id
+
+    def get_scope(self):
+        return self.row.scope
+
+    def get_expires_in(self):
+        return max(0, int((self.expires_at - now()).total_seconds()))
+
+    def is_expired(self):
+        return self.expires_at <= now()
+
+    def is_revoked(self):
+        used = self.kind == "refresh_token" and self.row.refresh_used_at is not None
+        return self.row.revoked_at is not None or used
+
+    def get_user(self):
+        return self.row.user
+
+    def get_client(self):
+        from idp.oidc.clients import find_client
+
+        return find_client(self.row.client_id)
+
+    def is_active(self) -> bool:
+        """Usable now: not expired, revoked or rotated; account usable; client enabled."""
+        client = self.get_client()
+        return not (
+            self.is_expired() or self.is_revoked() or client is None or client.disabled_at
+            or self.row.user is None or not membership.is_usable(self.row.user, now())
+        )
+
+
+def find(token: str, hint: str | None = None) -> PresentedToken | None:
+    """The token row for an access or refresh token string, whatever its state."""
+    kinds = ("access_token", "refresh_token")
+    if hint in kinds:
+        kinds = (hint, *(k for k in kinds if k != hint))
+    for kind in kinds:
+        column = Token.access_token_hash if kind == "access_token" else Token.refresh_token_hash
+        row = db.session.execute(db.select(Token).where(column == digest(token))).scalar_one_or_none()
+        if row is not None:
+            return PresentedToken(row, kind)
+    return None
+
+
+def find_active_access_token(token: str) -> PresentedToken | None:
+    found = find(token, "access_token")
+    if found is None or found.kind != "access_token" or not found.is_active():
+        return None
+    return found
+
+
+def claim_refresh_token(token: str) -> Token | None:
+    """Mark a refresh token used, atomically: of two parallel refreshes, exactly one wins.
+
+    Presenting a refresh token that was already used revokes its whole family
+    (RFC 9700 4.14.2: refresh token rotation with reuse detection).
+    """
+    hashed, moment = digest(token), now()
+    won = db.session.execute(
+        update(Token)
+        .where(Token.refresh_token_hash == hashed, Token.refresh_used_at.is_(None),
+               Token.revoked_at.is_(None))
+        .values(refresh_used_at=moment)
+        .execution_options(synchronize_session=False)
+    ).rowcount == 1
+    row = db.session.execute(db.select(Token).filter_by(refresh_token_hash=hashed)).scalar_one_or_none()
+    if row is None:
+        return None
+    db.session.refresh(row)
+    if not won:
+        if row.refresh_used_at is not None:
+            revoke_family(row.family_id, reason="refresh_token_reused")
+        return None
+    return row
+
+
+def _revoke(condition, reason: str, **details) -> int:
+    count = db.session.execute(
+        update(Token).where(condition, Token.revoked_at.is_(None)).values(revoked_at=now())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if count:
+        audit.record("oidc:token:revoked", details={"reason": reason, "count": count, **details})
+    return count
+
+
+def revoke_family(family_id: str, *, reason: str) -> int:
+    return _revoke(Token.family_id == family_id, reason)
+
+
+def revoke_by_code(code_hash: str) -> int:
+    """Revoke what a code's first redemption issued, and everything rotated from it."""
+    families = db.session.execute(
+        db.select(Token.family_id).where(Token.code_hash == code_hash)
+    ).scalars().all()
+    return _revoke(Token.family_id.in_(families), "authorization_code_reused") if families else 0
+
+
+def revoke_session_tokens(sid: str) -> int:
+    return _revoke(Token.sid == sid, "session_ended")
+
+
+def revoke_user_tokens(user: User, reason: str) -> int:
+    return _revoke(Token.user_id == user.id, reason)
+
+
+def revoke_client_tokens(client_id: str) -> int:
+    return _revoke(Token.client_id == client_id, "client_disabled")
+
+
+def revoke_row(row: Token, reason: str) -> int:
+    return _revoke(or_(Token.id == row.id, Token.family_id == row.family_id), reason)

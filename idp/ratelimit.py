@@ -1,0 +1,51 @@
+"""Rate limits: Flask-Limiter per app, in memory by default and in Redis when configured
+(so several instances share one count)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask, current_app
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from limits import parse
+
+EXTENSION = "idp.limiter"
+
+
+def init_limiter(app: Flask) -> Limiter:
+    limiter = Limiter(
+        get_remote_address,
+        app=app,
+        storage_uri=app.config["REDIS_URL"] or "memory://",
+        strategy="moving-window",
+        key_prefix="moc-idp",
+    )
+    app.extensions[EXTENSION] = limiter
+    return limiter
+
+
+@dataclass(frozen=True)
+class Throttle:
+    """A named failure budget, e.g. sign-in failures per account: ``LOGIN_PER_ACCOUNT``."""
+
+    name: str
+
+    def _limit(self):
+        return parse(current_app.config["RATE_LIMITS"][self.name])
+
+    def _strategy(self):
+        return current_app.extensions[EXTENSION].limiter
+
+    def exhausted(self, key: str) -> bool:
+        return not self._strategy().test(self._limit(), self.name, key)
+
+    def spend(self, key: str) -> None:
+        self._strategy().hit(self._limit(), self.name, key)
+
+    def reset(self, key: str) -> None:
+        self._strategy().clear(self._limit(), self.name, key)
+
+
+LOGIN_PER_ACCOUNT = Throttle("LOGIN_PER_ACCOUNT")
+LOGIN_PER_IP = Throttle("LOGIN_PER_IP")
