@@ -12,6 +12,10 @@ from idp.config import PROJECT_ROOT, ConfigError, check_config, load_config
 log = logging.getLogger("idp")
 
 
+PROTOCOL_ENDPOINTS = ("authorize_endpoint", "token", "revoke", "introspect", "userinfo",
+                      "end_session")
+
+
 def create_app(config: dict | None = None, *, adapters: dict | None = None) -> Flask:
     """The only application factory.
 
@@ -78,9 +82,10 @@ def _init_extensions(app: Flask, adapters: dict) -> None:
     app.register_blueprint(oidc_bp)
     # Endpoints that relying parties call with their own credentials or by a top-level
     # cross-site request carry no CSRF token by design (OAuth 2.0 / OIDC protocol requests).
-    for endpoint in ("authorize_endpoint", "token", "revoke", "introspect", "userinfo", "end_session"):
-        csrf.exempt(f"oidc.{endpoint}")
-    limiter.limit(lambda: app.config["RATE_LIMITS"]["TOKEN_PER_CLIENT"])(app.view_functions["oidc.token"])
+    for endpoint in PROTOCOL_ENDPOINTS:
+        csrf.exempt(app.view_functions[f"oidc.{endpoint}"])
+    token_limit = app.config["RATE_LIMITS"]["TOKEN_PER_CLIENT"]
+    limiter.limit(lambda: token_limit)(app.view_functions["oidc.token"])
     with app.app_context():
         sessions.on_session_ended(logout.notify_backchannel)
     app.after_request(sessions.write_cookie)
