@@ -217,6 +217,8 @@ class Flow:
                 return response
             path = urlsplit(location)
             query = query_of(location)
+            if path.path == "/consent" and not consent:
+                return response
             if path.path == "/login":
                 response = self.sign_in(email, password, query.get("interaction"))
             elif path.path == "/consent" and consent:
