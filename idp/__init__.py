@@ -63,6 +63,7 @@ def _init_extensions(app: Flask, adapters: dict) -> None:
     from idp.accounts import sessions
     from idp.accounts.views import bp as accounts_bp
     from idp.clock import SystemClock
+    from idp.errors import init_error_pages
     from idp.i18n import init_babel
     from idp.oidc import logout
     from idp.oidc.server import init_server
@@ -91,6 +92,7 @@ def _init_extensions(app: Flask, adapters: dict) -> None:
     app.after_request(sessions.write_cookie)
     app.after_request(security.headers)
     app.context_processor(security.template_globals)
+    init_error_pages(app)
     cli.init_app(app)
 
 

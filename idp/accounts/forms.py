@@ -9,8 +9,15 @@ from wtforms.validators import DataRequired, Email, Length
 
 
 class SignInForm(FlaskForm):
-    email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=320)])
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1024)])
+    email = EmailField(_l("Email"), validators=[
+        DataRequired(message=_l("Please enter your email.")),
+        Email(message=_l("Please enter a valid email address, e.g. name@example.com.")),
+        Length(max=320, message=_l("The email is too long.")),
+    ])
+    password = PasswordField(_l("Password"), validators=[
+        DataRequired(message=_l("Please enter your password.")),
+        Length(max=1024, message=_l("The password is too long.")),
+    ])
     interaction = HiddenField()
 
 

@@ -15,6 +15,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from idp import audit
@@ -84,8 +85,8 @@ def resume():
     interaction_id = request.args.get("interaction")
     entry = interactions.load(interaction_id)
     if entry is None:
-        return error_page("interaction_expired", "This sign-in took too long. Start again "
-                          "from the service you were signing in to.")
+        return error_page("interaction_expired", _("This sign-in took too long. Start again "
+                                                   "from the service you were signing in to."))
     return start_or_resume(MultiDict(entry["params"]), interaction_id=interaction_id)
 
 
