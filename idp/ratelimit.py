@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from flask import Flask, current_app
@@ -37,14 +38,19 @@ class Throttle:
     def _strategy(self):
         return current_app.extensions[EXTENSION].limiter
 
+    @staticmethod
+    def _key(key: str) -> str:
+        # The shared store (Redis) never sees an email address, only its digest.
+        return hashlib.sha256(key.encode()).hexdigest()
+
     def exhausted(self, key: str) -> bool:
-        return not self._strategy().test(self._limit(), self.name, key)
+        return not self._strategy().test(self._limit(), self.name, self._key(key))
 
     def spend(self, key: str) -> None:
-        self._strategy().hit(self._limit(), self.name, key)
+        self._strategy().hit(self._limit(), self.name, self._key(key))
 
     def reset(self, key: str) -> None:
-        self._strategy().clear(self._limit(), self.name, key)
+        self._strategy().clear(self._limit(), self.name, self._key(key))
 
 
 LOGIN_PER_ACCOUNT = Throttle("LOGIN_PER_ACCOUNT")

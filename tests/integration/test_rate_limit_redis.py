@@ -1,0 +1,36 @@
+"""Rate limits kept in Redis are shared by every IdP instance (the scale-out path)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+
+import pytest
+from conftest import csrf_token
+
+from idp import create_app
+
+REDIS_URL = os.environ.get("IDP_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture
+def two_instances(migrated, keys_dir, clock):
+    settings = {"ISSUER": "http://localhost", "DATABASE_URL": migrated, "REDIS_URL": REDIS_URL,
+                "OIDC": {"KEYS_DIR": str(keys_dir)},
+                "RATE_LIMITS": {"LOGIN_PER_ACCOUNT": "3 per 15 minutes",
+                                "LOGIN_PER_IP": "100000 per 15 minutes"}}
+    return [create_app(settings, adapters={"clock": clock}) for _ in range(2)]
+
+
+def fail_sign_in(app, email):
+    web = app.test_client()
+    page = web.get("/login")
+    return web.post("/login", data={"csrf_token": csrf_token(page.get_data(as_text=True)),
+                                    "email": email, "password": "wrong password"}).status_code
+
+
+def test_failures_counted_on_one_instance_throttle_the_other(two_instances):
+    first, second = two_instances
+    email = f"shared-{secrets.token_hex(4)}@example.com"  # a fresh key in the shared store
+    assert [fail_sign_in(first, email) for _ in range(3)] == [401, 401, 401]
+    assert fail_sign_in(second, email) == 429
