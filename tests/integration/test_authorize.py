@@ -236,3 +236,17 @@ def test_scopes_the_client_may_not_have_are_dropped(app, web, make_user, make_cl
     client_id, secret = make_client(scope="openid email")
     tokens = Flow(web, client_id).tokens(secret, scope="openid email profile moc")
     assert tokens["scope"] == "openid email"
+
+
+def test_removing_an_application_on_the_account_page_revokes_consent_and_tokens(flow):
+    from conftest import csrf_token
+
+    tokens = flow.tokens(flow.secret)
+    page = flow.web.get("/account").get_data(as_text=True)
+    assert "Test RP" in page
+    response = flow.web.post(f"/account/applications/{flow.client_id}/revoke",
+                             data={"csrf_token": csrf_token(page)})
+    assert response.status_code == 302
+    assert flow.web.get("/userinfo", headers={
+        "Authorization": f"Bearer {tokens['access_token']}"}).status_code == 401
+    assert flow.authorize().headers["Location"].startswith("/consent")
