@@ -69,7 +69,7 @@ def migrated(database_url, keys_dir):
     app = create_app({"DATABASE_URL": database_url, "OIDC": {"KEYS_DIR": str(keys_dir)}},
                      adapters={"clock": a_day_ago})
     with app.app_context():
-        upgrade()
+        upgrade(revision="heads")
         db.engine.dispose()
     return database_url
 

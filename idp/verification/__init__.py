@@ -1,0 +1,1 @@
+"""Verification: identity (DOPA), staff status (AD, DPIS), documents. Never imports ``oidc``."""
