@@ -58,9 +58,9 @@ def _engine_options(url: str) -> dict:
 def _init_extensions(app: Flask, adapters: dict) -> None:
     from flask_wtf.csrf import CSRFProtect
 
-    from idp import cli, security
+    from idp import cli, mail, security
     from idp import db as database
-    from idp.accounts import sessions
+    from idp.accounts import pdpa, sessions
     from idp.accounts.views import bp as accounts_bp
     from idp.clock import SystemClock
     from idp.errors import init_error_pages
@@ -71,6 +71,8 @@ def _init_extensions(app: Flask, adapters: dict) -> None:
     from idp.ratelimit import init_limiter
 
     app.extensions["idp.clock"] = adapters.get("clock") or SystemClock()
+    app.extensions[mail.EXTENSION] = adapters.get("mailer") or mail.mailer_from_config(app.config["MAIL"])
+    app.extensions[pdpa.EXTENSION] = pdpa.vault_from_config(app.config["PDPA"], app.config["SECRET_KEY"])
     if adapters.get("http") is not None:
         app.extensions[logout.HTTP_SESSION] = adapters["http"]
     database.db.init_app(app)
@@ -89,6 +91,7 @@ def _init_extensions(app: Flask, adapters: dict) -> None:
     limiter.limit(lambda: token_limit)(app.view_functions["oidc.token"])
     with app.app_context():
         sessions.on_session_ended(logout.notify_backchannel)
+    app.teardown_appcontext(logout.deliver_pending)
     app.after_request(sessions.write_cookie)
     app.after_request(security.headers)
     app.context_processor(security.template_globals)

@@ -44,6 +44,10 @@ DEFAULTS: dict = {
         "LOGIN_PER_ACCOUNT": "5 per 15 minutes",
         "LOGIN_PER_IP": "30 per 15 minutes",
         "TOKEN_PER_CLIENT": "120 per minute",
+        "SIGNUP_PER_IP": "10 per hour",
+        "PASSWORD_RESET_PER_IP": "10 per hour",
+        "IDENTITY_CHECK_PER_ACCOUNT": "5 per hour",
+        "IDENTITY_CHECK_PER_CITIZEN_ID": "5 per hour",
     },
     "MEMBERSHIP": {
         "TEMPORARY_DAYS": 60,
@@ -51,6 +55,29 @@ DEFAULTS: dict = {
     "MAIL": {
         "BACKEND": "console",
         "FROM": "MOC Account <no-reply@localhost>",
+        "SMTP_HOST": "localhost",
+        "SMTP_PORT": 587,
+        "SMTP_SECURITY": "starttls",
+        "SMTP_USERNAME": "",
+        "SMTP_PASSWORD": "",
+        "SMTP_TIMEOUT_SECONDS": 10,
+        "SMTP_CA_FILE": "",
+    },
+    "PDPA": {
+        "ENCRYPTION_KEYS": {},
+        "CURRENT_KEY": "",
+        "HMAC_KEY": "",
+    },
+    "DOPA": {
+        "BACKEND": "file",
+        "PERSONS_FILE": str(PROJECT_ROOT / "idp" / "verification" / "sample_data" / "dopa_persons.json"),
+        "NEEDS_LASER_CODE": False,
+        "TIMEOUT_SECONDS": 5,
+    },
+    "ACCOUNTS": {
+        "REMINDER_DAYS": [7, 1],
+        "EMAIL_LINK_LIFETIME_SECONDS": 3 * 24 * 3600,
+        "PASSWORD_RESET_LIFETIME_SECONDS": 3600,
     },
 }
 
@@ -143,6 +170,9 @@ def check_config(config: dict, *, keys_present: bool) -> list[str]:
         problems.append("ISSUER must not have a query or fragment")
     for name in configured_stand_ins(config):
         problems.append(f"{name} is a stand-in, which production mode refuses")
+    from idp.accounts.pdpa import pdpa_problems
+
+    problems += pdpa_problems(config.get("PDPA", {}))
     if not keys_present:
         problems.append(
             f"no signing keys in {config['OIDC']['KEYS_DIR']} (create them: moc-idp keys rotate)"

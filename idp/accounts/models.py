@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from idp.db import UtcDateTime, db
@@ -42,6 +42,16 @@ class User(db.Model):
     personnel_type: Mapped[str] = mapped_column(String(10), default="public")
     department: Mapped[str | None] = mapped_column(String(200))
     position: Mapped[str | None] = mapped_column(String(200))
+
+    # Citizen ID (PDPA): AES-GCM ciphertext, HMAC digest for lookups, and the masked form.
+    citizen_id_encrypted: Mapped[str | None] = mapped_column(String(200))
+    citizen_id_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    citizen_id_masked: Mapped[str | None] = mapped_column(String(20))
+    verified_given_name_th: Mapped[str | None] = mapped_column(String(100))
+    verified_family_name_th: Mapped[str | None] = mapped_column(String(100))
+    identity_verified_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    pdpa_consent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    membership_chosen_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     account_type: Mapped[str] = mapped_column(String(10), default="temporary")
     expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
@@ -88,3 +98,17 @@ class LoginSession(db.Model):
     user_agent: Mapped[str | None] = mapped_column(String(300))
 
     user: Mapped[User] = relationship(back_populates="sessions")
+
+
+class MembershipReminder(db.Model):
+    """One row per reminder mail sent, so the cron job sends each reminder once per expiry
+    date (an account whose expiry is extended gets its reminders again)."""
+
+    __tablename__ = "membership_reminders"
+    __table_args__ = (UniqueConstraint("user_id", "days_before", "expires_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    days_before: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    sent_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import requests
-from flask import current_app
+from flask import current_app, g
 
 from idp import audit
 from idp.clock import now, timestamp
@@ -89,13 +89,29 @@ def clients_in_session(sid: str) -> list[Client]:
 
 
 def notify_backchannel(session) -> None:
-    """Session-ended hook: revoke the session's tokens and tell each RP that took part."""
+    """Session-ended hook: revoke the session's tokens, and queue a logout token for each RP
+    that took part; they are sent once the transaction that ended the session has committed,
+    so an RP that calls back (e.g. introspection) already sees the session ended."""
     tokens.revoke_session_tokens(session.sid)
-    http = current_app.extensions.get(HTTP_SESSION) or requests
-    timeout = current_app.config["OIDC"]["BACKCHANNEL_TIMEOUT_SECONDS"]
+    pending = g.setdefault("idp_backchannel_pending", [])
     for client in clients_in_session(session.sid):
         if client.backchannel_logout_uri:
-            deliver(http, client, logout_token(client, session.user.sub, session.sid), timeout)
+            pending.append((client.client_id, logout_token(client, session.user.sub, session.sid)))
+
+
+def deliver_pending(error=None) -> None:
+    """teardown_appcontext: send the queued logout tokens, unless the work failed."""
+    pending = g.pop("idp_backchannel_pending", [])
+    if error is not None or not pending:
+        return
+    db.session.rollback()  # anything uncommitted was not meant to happen
+    http = current_app.extensions.get(HTTP_SESSION) or requests
+    timeout = current_app.config["OIDC"]["BACKCHANNEL_TIMEOUT_SECONDS"]
+    for client_id, token in pending:
+        client = active_client(client_id)
+        if client is not None and client.backchannel_logout_uri:
+            deliver(http, client, token, timeout)
+    db.session.commit()
 
 
 def deliver(http, client: Client, token: str, timeout: float) -> bool:

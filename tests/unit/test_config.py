@@ -6,9 +6,12 @@ from idp.config import DEFAULTS, check_config, load_config
 
 
 def production(**changes):
-    config = load_config({"MODE": "production", "SECRET_KEY": "s" * 40,
-                          "ISSUER": "https://account.moc.go.th",
-                          "MAIL": {"BACKEND": "smtp"}, **changes}, environ={})
+    from idp.accounts.pdpa import generate_key
+
+    pdpa = {"ENCRYPTION_KEYS": {"k1": generate_key()}, "CURRENT_KEY": "k1", "HMAC_KEY": generate_key()}
+    settings = {"MODE": "production", "SECRET_KEY": "s" * 40, "ISSUER": "https://account.moc.go.th",
+                "MAIL": {"BACKEND": "smtp"}, "DOPA": {"BACKEND": "gdx"}, "PDPA": pdpa}
+    config = load_config({**settings, **changes}, environ={})
     return config
 
 
@@ -20,11 +23,23 @@ def test_production_lists_every_problem_at_once():
     config = production(SECRET_KEY=DEFAULTS["SECRET_KEY"], ISSUER="http://account.moc.go.th",
                         MAIL={"BACKEND": "console"})
     problems = check_config(config, keys_present=False)
-    assert len(problems) == 4
+    assert len(problems) == 4, problems
     assert any("SECRET_KEY" in p for p in problems)
     assert any("https" in p for p in problems)
     assert any("MAIL" in p and "stand-in" in p for p in problems)
     assert any("signing keys" in p for p in problems)
+
+
+def test_production_refuses_missing_or_malformed_pdpa_keys():
+    problems = check_config(production(PDPA={"ENCRYPTION_KEYS": {"k1": "c2hvcnQ"},
+                                              "CURRENT_KEY": "k2", "HMAC_KEY": ""}),
+                            keys_present=True)
+    assert len(problems) == 3 and all("[PDPA]" in p for p in problems)
+
+
+def test_dopa_stand_in_is_refused_in_production():
+    problems = check_config(production(DOPA={"BACKEND": "file"}), keys_present=True)
+    assert problems == ["[DOPA] BACKEND = 'file' is a stand-in, which production mode refuses"]
 
 
 def test_loopback_issuer_may_use_http_in_production():
