@@ -1,0 +1,305 @@
+"""Active Directory: is this citizen ID a member of MOC staff in the ministry's directory?
+
+Behind ``StaffDirectory``: ``LdapStaffDirectory`` (``ldap3``, the real one) and
+``FileStaffDirectory`` (entries from a JSON file, the embedded stand-in). ``BACKENDS`` maps the
+``[AD] BACKEND`` key to a class; ``staff_directory_from_config`` builds one from the table.
+
+Keys of the ``[AD]`` table:
+
+- ``BACKEND``: ``"ldap"`` (real) or ``"file"`` (stand-in; refused in production mode).
+- ``URL``: ``ldaps://host[:port]`` (LDAPS, port 636 by default) or ``ldap://host[:port]``.
+- ``USE_SSL``: optional; LDAPS on a URL without a scheme. A scheme in ``URL`` decides otherwise.
+- ``START_TLS``: ``true`` to upgrade an ``ldap://`` connection with StartTLS before binding.
+- ``CA_FILE``: PEM file of the CA that signed the directory's certificate; ``""`` = system CAs.
+  Certificates and host names are always verified.
+- ``BIND_DN``: the read-only service account (e.g. ``CN=svc-idp,OU=Service,DC=moc,DC=go,DC=th``
+  or ``svc-idp@moc.go.th``). ``BIND_PASSWORD``: its password; empty is refused, because LDAP
+  treats a simple bind with an empty password as an unauthenticated (anonymous) bind.
+- ``BASE_DN``: where to search (subtree), e.g. ``DC=moc,DC=go,DC=th``.
+- ``USER_FILTER``: the filter that selects people, default ``(objectClass=user)``;
+  ``(&(objectCategory=person)(objectClass=user))`` leaves out AD computer accounts.
+- ``CITIZEN_ID_ATTRIBUTE``: the attribute that holds the 13-digit citizen ID (default
+  ``employeeID``); matched exactly against the digits the caller passes.
+- ``DEPARTMENT_ATTRIBUTE`` (default ``department``), ``TITLE_ATTRIBUTE`` (default ``title``).
+- ``CONNECT_TIMEOUT_SECONDS`` (default 3), ``RECEIVE_TIMEOUT_SECONDS`` (default 5): bounds on
+  the TCP connect and on waiting for each answer, so a silent server cannot hang a sign-up.
+  The receive timeout is rounded up to whole seconds (at least 1): ldap3 sets it that way.
+- ``ENTRIES_FILE``: for ``"file"`` only, the JSON entries (see ``FileStaffDirectory``).
+
+Failure policy: staff checks fail closed. A directory that cannot be reached, refuses the bind
+or answers an error raises ``ServiceUnavailable``; it is never reported as "not found". Neither
+its message nor its log lines carry the citizen ID (personal data under the PDPA).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+import ssl
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import ldap3
+from ldap3.core.exceptions import LDAPException
+from ldap3.utils.conv import escape_filter_chars
+
+from idp.verification.errors import ServiceUnavailable
+
+log = logging.getLogger(__name__)
+SYSTEM = "Active Directory"
+ACCOUNTDISABLE = 0x2  # userAccountControl flag: https://learn.microsoft.com/en-us/troubleshoot/windows-server/active-directory/useraccountcontrol-manipulate-account-properties
+ATTRIBUTE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]*$")  # RFC 4512 §1.4 descr
+SUCCESS, SIZE_LIMIT_EXCEEDED = 0, 4
+
+
+@dataclass(frozen=True)
+class DirectoryEntry:
+    """One person's account as the directory holds it. Names are ``None`` where absent."""
+
+    sam_account_name: str | None
+    user_principal_name: str | None
+    display_name: str | None
+    given_name: str | None
+    surname: str | None
+    department: str | None
+    title: str | None
+    enabled: bool
+    member_of: tuple[str, ...] = ()
+
+
+class StaffDirectory(Protocol):
+    """The ministry's staff directory (Active Directory), looked up by citizen ID."""
+
+    def find_by_citizen_id(self, citizen_id: str) -> DirectoryEntry | None:
+        """The one account whose citizen-ID attribute equals ``citizen_id``, or None.
+
+        - ``citizen_id`` is matched exactly, as a value: characters that mean something in
+          a search filter (``*``, ``(``, ``)``, ``\\``, NUL) match only themselves.
+        - None when no account holds it, and also when more than one does: an ambiguous
+          answer proves nobody's identity, so none is picked (a warning is logged).
+        - A disabled account is returned with ``enabled=False``; deciding that it does not
+          count is the caller's policy (the verification service refuses it, and a later
+          check that finds it disabled takes staff status away). ``enabled`` is also False
+          when the account's state cannot be read: fail closed.
+        - Raises ``ServiceUnavailable`` when the directory cannot be reached, does not answer
+          in time, refuses the service bind, or answers an error. Never None for those.
+        - The citizen ID appears in no exception message and no log line.
+        """
+
+
+# --- the real one: LDAP -----------------------------------------------------------------------
+
+class LdapConnectionFactory:
+    """Opens a bound, read-only LDAP connection with bounded timeouts, one per lookup."""
+
+    def __init__(self, url: str, bind_dn: str, bind_password: str, *, use_ssl: bool | None = None,
+                 start_tls: bool = False, ca_file: str = "", connect_timeout: float = 3.0,
+                 receive_timeout: float = 5.0):
+        if not bind_dn or not bind_password:
+            # RFC 4513 §5.1.2: a simple bind with a name and no password is "unauthenticated";
+            # servers accept it as anonymous. Never send one in the service account's name.
+            raise ValueError("the directory needs a bind DN and a non-empty bind password")
+        scheme_ssl = {"ldaps": True, "ldap": False}.get(url.split("://", 1)[0].lower()) \
+            if "://" in url else None
+        if scheme_ssl is not None and use_ssl is not None and use_ssl != scheme_ssl:
+            raise ValueError("USE_SSL contradicts the scheme of the directory URL")
+        self.use_ssl = bool(scheme_ssl if scheme_ssl is not None else use_ssl)
+        if self.use_ssl and start_tls:
+            raise ValueError("START_TLS is for ldap:// URLs; an ldaps:// connection is already TLS")
+        tls = ldap3.Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=ca_file or None)
+        self.server = ldap3.Server(url, use_ssl=self.use_ssl, tls=tls, get_info=ldap3.NONE,
+                                   connect_timeout=connect_timeout)
+        self.bind_dn, self._password = bind_dn, bind_password
+        # ldap3 sets SO_RCVTIMEO from this as whole seconds (struct "LL"): a float breaks it.
+        self.start_tls, self.receive_timeout = start_tls, max(1, math.ceil(receive_timeout))
+        if not (self.use_ssl or start_tls):
+            log.warning("the directory service password is sent without TLS (%s)", self.server.host)
+
+    def __call__(self) -> ldap3.Connection:
+        """A connection bound as the service account; ``ServiceUnavailable`` if that fails."""
+        connection = ldap3.Connection(
+            self.server, user=self.bind_dn, password=self._password, read_only=True,
+            auto_referrals=False, raise_exceptions=False, receive_timeout=self.receive_timeout)
+        try:
+            self._open_and_bind(connection)
+        except BaseException:
+            _close(connection)
+            raise
+        return connection
+
+    def _open_and_bind(self, connection: ldap3.Connection) -> None:
+        try:
+            connection.open()
+            if self.start_tls and not connection.start_tls():
+                raise ServiceUnavailable(SYSTEM, "StartTLS refused")
+            if not connection.bind():
+                raise ServiceUnavailable(SYSTEM, f"service bind refused ({_description(connection)})")
+        except (LDAPException, OSError) as exc:
+            raise ServiceUnavailable(SYSTEM, f"cannot connect ({type(exc).__name__})") from exc
+
+
+class LdapStaffDirectory:
+    """``StaffDirectory`` over LDAP: one subtree search per lookup, as the service account."""
+
+    def __init__(self, connect: Callable[[], ldap3.Connection], base_dn: str, *,
+                 user_filter: str = "(objectClass=user)", citizen_id_attribute: str = "employeeID",
+                 department_attribute: str = "department", title_attribute: str = "title"):
+        for name in (citizen_id_attribute, department_attribute, title_attribute):
+            if not ATTRIBUTE_NAME.match(name):
+                raise ValueError(f"not an LDAP attribute name: {name!r}")
+        if not base_dn:
+            raise ValueError("the directory needs a base DN")
+        self.connect, self.base_dn, self.user_filter = connect, base_dn, user_filter
+        self.citizen_id_attribute = citizen_id_attribute
+        self.department_attribute, self.title_attribute = department_attribute, title_attribute
+
+    @classmethod
+    def from_config(cls, table: Mapping) -> LdapStaffDirectory:
+        """From an ``[AD]`` table with ``BACKEND = "ldap"`` (keys in the module docstring)."""
+        connect = LdapConnectionFactory(
+            table["URL"], table.get("BIND_DN", ""), table.get("BIND_PASSWORD", ""),
+            use_ssl=table.get("USE_SSL"), start_tls=bool(table.get("START_TLS", False)),
+            ca_file=table.get("CA_FILE", ""),
+            connect_timeout=float(table.get("CONNECT_TIMEOUT_SECONDS", 3)),
+            receive_timeout=float(table.get("RECEIVE_TIMEOUT_SECONDS", 5)))
+        return cls(connect, table.get("BASE_DN", ""),
+                   user_filter=table.get("USER_FILTER", "(objectClass=user)"),
+                   citizen_id_attribute=table.get("CITIZEN_ID_ATTRIBUTE", "employeeID"),
+                   department_attribute=table.get("DEPARTMENT_ATTRIBUTE", "department"),
+                   title_attribute=table.get("TITLE_ATTRIBUTE", "title"))
+
+    def find_by_citizen_id(self, citizen_id: str) -> DirectoryEntry | None:
+        """See ``StaffDirectory.find_by_citizen_id``."""
+        if not citizen_id:
+            return None
+        entries, complete = self._search(citizen_id)
+        if len(entries) > 1 or not complete:
+            log.warning("more than one directory account holds the same citizen ID; none is used")
+            return None
+        return self._entry(entries[0]) if entries else None
+
+    def _search(self, citizen_id: str) -> tuple[list[dict], bool]:
+        """The entries found, and False if the server held more back (a size limit)."""
+        # RFC 4515 §3: every value in a filter is escaped, so input cannot widen the search.
+        query = f"(&{self.user_filter}({self.citizen_id_attribute}={escape_filter_chars(citizen_id)}))"
+        connection = self.connect()
+        try:
+            # Two entries are enough to know the answer is ambiguous; the server stops there.
+            connection.search(self.base_dn, query, ldap3.SUBTREE, attributes=self._attributes(),
+                              size_limit=2)
+            result, response = dict(connection.result or {}), list(connection.response or ())
+        except (LDAPException, OSError) as exc:
+            # ``from None``: library messages may quote the filter, and so the citizen ID.
+            raise ServiceUnavailable(SYSTEM, f"search failed ({type(exc).__name__})") from None
+        finally:
+            _close(connection)  # unbinding also empties connection.response: read it first
+        if result.get("result") not in (SUCCESS, SIZE_LIMIT_EXCEEDED):
+            raise ServiceUnavailable(SYSTEM, f"search failed ({result.get('description')})")
+        # AD answers continuation references (other partitions) too; only entries count.
+        # sizeLimitExceeded: more matched than came back (ours, or a stricter server limit).
+        entries = [item for item in response if item.get("type") == "searchResEntry"]
+        return entries, result.get("result") == SUCCESS
+
+    def _attributes(self) -> list[str]:
+        return ["sAMAccountName", "userPrincipalName", "displayName", "givenName", "sn",
+                "userAccountControl", "memberOf", self.department_attribute, self.title_attribute]
+
+    def _entry(self, found: dict) -> DirectoryEntry:
+        attributes = found.get("attributes") or {}
+        first = lambda name: _first(attributes.get(name))  # noqa: E731
+        return DirectoryEntry(
+            sam_account_name=first("sAMAccountName"), user_principal_name=first("userPrincipalName"),
+            display_name=first("displayName"), given_name=first("givenName"), surname=first("sn"),
+            department=first(self.department_attribute), title=first(self.title_attribute),
+            enabled=_enabled(first("userAccountControl")),
+            member_of=tuple(str(dn) for dn in _values(attributes.get("memberOf"))))
+
+
+def _values(value) -> list:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
+def _first(value) -> str | None:
+    values = _values(value)
+    if not values:
+        return None
+    first = values[0]
+    return first.decode("utf-8", "replace") if isinstance(first, bytes) else str(first)
+
+
+def _enabled(user_account_control: str | None) -> bool:
+    """Enabled unless ACCOUNTDISABLE is set; False when the flags are missing or unreadable."""
+    try:
+        return not int(user_account_control) & ACCOUNTDISABLE
+    except (TypeError, ValueError):
+        return False
+
+
+def _description(connection: ldap3.Connection) -> str:
+    return str((connection.result or {}).get("description") or "no answer")
+
+
+def _close(connection: ldap3.Connection) -> None:
+    try:
+        connection.unbind()
+    except (LDAPException, OSError):
+        pass
+
+
+# --- the stand-in: a file ---------------------------------------------------------------------
+
+class FileStaffDirectory:
+    """``StaffDirectory`` from JSON: objects with ``citizen_id`` and the ``DirectoryEntry``
+    fields (``member_of`` a list; ``enabled`` false unless true). For the embedded default."""
+
+    def __init__(self, entries: Iterable[Mapping], *, source: str = "memory"):
+        self._entries: dict[str, list[DirectoryEntry]] = {}
+        for item in entries:
+            fields = {k: v for k, v in item.items() if k != "citizen_id"}
+            fields["member_of"] = tuple(fields.get("member_of") or ())
+            fields["enabled"] = bool(fields.get("enabled", False))
+            self._entries.setdefault(str(item["citizen_id"]), []).append(DirectoryEntry(**fields))
+        log.warning("Active Directory is a stand-in: staff entries come from %s, not a directory",
+                    source)
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> FileStaffDirectory:
+        """Entries from the JSON file at ``path``: a list, or ``{"entries": [...]}``."""
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+        return cls(data["entries"] if isinstance(data, dict) else data, source=str(path))
+
+    @classmethod
+    def from_config(cls, table: Mapping) -> FileStaffDirectory:
+        """From an ``[AD]`` table with ``BACKEND = "file"`` and ``ENTRIES_FILE``."""
+        return cls.from_file(table["ENTRIES_FILE"])
+
+    def find_by_citizen_id(self, citizen_id: str) -> DirectoryEntry | None:
+        """See ``StaffDirectory.find_by_citizen_id``."""
+        found = self._entries.get(citizen_id, [])
+        if len(found) > 1:
+            log.warning("more than one directory account holds the same citizen ID; none is used")
+            return None
+        return found[0] if found else None
+
+
+# --- configuration ----------------------------------------------------------------------------
+
+BACKENDS: dict[str, type] = {
+    "ldap": LdapStaffDirectory,
+    "file": FileStaffDirectory,
+}
+
+
+def staff_directory_from_config(table: Mapping) -> StaffDirectory:
+    """The ``StaffDirectory`` that the ``[AD]`` table names (see the module docstring)."""
+    backend = table.get("BACKEND", "file")
+    if backend not in BACKENDS:
+        raise ValueError(f"[AD] BACKEND must be one of {sorted(BACKENDS)}, not {backend!r}")
+    return BACKENDS[backend].from_config(table)
