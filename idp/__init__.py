@@ -58,31 +58,29 @@ def _engine_options(url: str) -> dict:
 def _init_extensions(app: Flask, adapters: dict) -> None:
     from flask_wtf.csrf import CSRFProtect
 
-    from idp import cli, mail, security
+    from idp import cli, security
     from idp import db as database
-    from idp.accounts import pdpa, sessions
-    from idp.accounts.views import bp as accounts_bp
-    from idp.clock import SystemClock
+    from idp.accounts import sessions
+    from idp.adapters import init_adapters
+    from idp.admin import init_admin
     from idp.errors import init_error_pages
     from idp.i18n import init_babel
     from idp.oidc import logout
     from idp.oidc.server import init_server
-    from idp.oidc.views import bp as oidc_bp
     from idp.ratelimit import init_limiter
+    from idp.verification import staff
+    from idp.verification.staff_views import allow_document_upload
 
-    app.extensions["idp.clock"] = adapters.get("clock") or SystemClock()
-    app.extensions[mail.EXTENSION] = adapters.get("mailer") or mail.mailer_from_config(app.config["MAIL"])
-    app.extensions[pdpa.EXTENSION] = pdpa.vault_from_config(app.config["PDPA"], app.config["SECRET_KEY"])
-    if adapters.get("http") is not None:
-        app.extensions[logout.HTTP_SESSION] = adapters["http"]
+    init_adapters(app, adapters)
     database.db.init_app(app)
     database.migrate.init_app(app, database.db, directory=str(PROJECT_ROOT / "idp" / "migrations"))
     init_babel(app)
     init_server(app)
     limiter = init_limiter(app)
     csrf = CSRFProtect(app)
-    app.register_blueprint(accounts_bp)
-    app.register_blueprint(oidc_bp)
+    for blueprint in _blueprints():
+        app.register_blueprint(blueprint)
+    init_admin(app)
     # Endpoints that relying parties call with their own credentials or by a top-level
     # cross-site request carry no CSRF token by design (OAuth 2.0 / OIDC protocol requests).
     for endpoint in PROTOCOL_ENDPOINTS:
@@ -91,12 +89,25 @@ def _init_extensions(app: Flask, adapters: dict) -> None:
     limiter.limit(lambda: token_limit)(app.view_functions["oidc.token"])
     with app.app_context():
         sessions.on_session_ended(logout.notify_backchannel)
+    staff.on_staff_lost(app, logout.end_staff_only_access)
+    app.before_request(allow_document_upload)
     app.teardown_appcontext(logout.deliver_pending)
     app.after_request(sessions.write_cookie)
     app.after_request(security.headers)
     app.context_processor(security.template_globals)
     init_error_pages(app)
     cli.init_app(app)
+
+
+def _blueprints():
+    from idp.accounts.password_views import bp as passwords
+    from idp.accounts.signup_views import bp as signup
+    from idp.accounts.views import bp as accounts
+    from idp.oidc.views import bp as oidc
+    from idp.verification.staff_views import bp as staff
+    from idp.verification.views import bp as verification
+
+    return (accounts, signup, passwords, verification, staff, oidc)
 
 
 def _ensure_keys(app: Flask) -> None:

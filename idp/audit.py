@@ -2,17 +2,23 @@
 
 Events join the caller's transaction, so an event is stored exactly when what it describes is.
 Details must never hold a citizen ID, a password, or a token.
+
+The log is append-only (the ORM refuses to update or delete an event) and tamper-evident: each
+event is chained to the one before it by a hash when its transaction commits (idp/audit_chain.py).
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 from datetime import datetime
 
 from flask import has_request_context, request
-from sqlalchemy import JSON, Integer, String
+from sqlalchemy import JSON, Integer, String, event
 from sqlalchemy.orm import Mapped, mapped_column
 
+from idp import audit_chain
 from idp.clock import now
 from idp.db import UtcDateTime, db
 
@@ -31,25 +37,55 @@ class AuditEvent(db.Model):
     ip: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(String(300))
     details: Mapped[dict] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditLogIsAppendOnly(RuntimeError):
+    """An audit event cannot be changed or removed once recorded."""
+
+
+@event.listens_for(AuditEvent, "before_update")
+@event.listens_for(AuditEvent, "before_delete")
+def _refuse_change(_mapper, _connection, target):
+    raise AuditLogIsAppendOnly(f"audit event {target.id} cannot be changed or removed")
+
+
+# Thirteen digits, possibly grouped (1-2345-67890-12-3): what a citizen ID looks like. Free text
+# (an admin's reason, a browser's user agent) could carry one; the log must not.
+CITIZEN_ID_LIKE = re.compile(r"(?<!\d)\d(?:[ -]?\d){12}(?!\d)")
+
+
+def scrub(value):
+    """``value`` with anything shaped like a citizen ID masked, in strings at any depth."""
+    if isinstance(value, str):
+        return CITIZEN_ID_LIKE.sub("[redacted]", value)
+    if isinstance(value, dict):
+        return {key: scrub(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [scrub(item) for item in value]
+    return value
 
 
 def record(tag: str, *, actor=None, subject=None, client_id: str | None = None,
            details: dict | None = None) -> AuditEvent:
-    """Add an audit event to the current transaction."""
-    event = AuditEvent(
+    """Add an audit event to the current transaction; it is stored (and chained) at commit, so
+    queries in the same transaction do not see it yet."""
+    entry = AuditEvent(
         tag=tag,
         at=now(),
         actor_id=getattr(actor, "id", None),
         subject_id=getattr(subject, "id", None),
         client_id=client_id,
-        details=details or {},
+        # Through JSON once, so the hash covers exactly what the database will give back.
+        details=scrub(json.loads(json.dumps(details or {}, default=str))),
     )
     if has_request_context():
-        event.ip = request.remote_addr
-        event.user_agent = (request.user_agent.string or "")[:300]
-    db.session.add(event)
-    log.info("%s actor=%s subject=%s client=%s", tag, event.actor_id, event.subject_id, client_id)
-    return event
+        entry.ip = request.remote_addr
+        entry.user_agent = scrub((request.user_agent.string or "")[:300])
+    audit_chain.queue(db.session, entry)
+    log.info("%s actor=%s subject=%s client=%s", tag, entry.actor_id, entry.subject_id, client_id)
+    return entry
 
 
 def events(tag_prefix: str = "") -> list[AuditEvent]:

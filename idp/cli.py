@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import timedelta
 
 import click
-from flask import Flask, current_app
+from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
 
 from idp.db import db
@@ -27,9 +26,15 @@ def main():
 
 
 def init_app(app: Flask) -> None:
+    app.cli.add_command(accounts_group)
+    app.cli.add_command(pdpa_group)
+    app.cli.add_command(staff_group)
     app.cli.add_command(clients_group)
     app.cli.add_command(users_group)
     app.cli.add_command(keys_group)
+    from idp import cli_admin  # adds its commands to clients_group
+
+    app.cli.add_command(cli_admin.audit_group)
 
 
 def _fail(problems: list[str]):
@@ -45,44 +50,7 @@ def clients_group():
     pass
 
 
-@clients_group.command("create")
-@click.option("--name", required=True)
-@click.option("--redirect-uri", "redirect_uris", multiple=True, required=True)
-@click.option("--post-logout-redirect-uri", "post_logout", multiple=True)
-@click.option("--backchannel-logout-uri")
-@click.option("--auth-method", default="client_secret_basic",
-              type=click.Choice(["client_secret_basic", "client_secret_post", "none"]))
-@click.option("--scope", default="openid profile email moc offline_access", show_default=True)
-@click.option("--trusted", is_flag=True, help="First-party client: skip the consent page.")
-@click.option("--require-pkce", is_flag=True)
-@click.option("--staff-only", is_flag=True)
-@click.option("--permanent-only", is_flag=True)
-@click.option("--json", "as_json", is_flag=True)
-@with_appcontext
-def clients_create(name, redirect_uris, post_logout, backchannel_logout_uri, auth_method, scope,
-                   trusted, require_pkce, staff_only, permanent_only, as_json):
-    """Register a client; prints its id and, once, its secret."""
-    from idp.oidc.clients import InvalidClientSettings, create_client
-
-    try:
-        registered = create_client(
-            name, list(redirect_uris), post_logout_redirect_uris=list(post_logout),
-            backchannel_logout_uri=backchannel_logout_uri, auth_method=auth_method, scope=scope,
-            trusted=trusted, require_pkce=require_pkce, staff_only=staff_only,
-            permanent_only=permanent_only,
-        )
-    except InvalidClientSettings as error:
-        _fail(error.problems)
-    db.session.commit()
-    client, secret = registered.client, registered.client_secret
-    if as_json:
-        click.echo(json.dumps({"client_id": client.client_id, "client_secret": secret}))
-        return
-    click.echo(f"client_id:     {client.client_id}")
-    if secret:
-        click.echo(f"client_secret: {secret}")
-        click.echo("The secret is shown only now; it is stored hashed.")
-    click.echo(f"discovery:     {current_app.config['ISSUER'].rstrip('/')}/.well-known/openid-configuration")
+# `clients create`, `update`, `show`, `enable`, `delete` are in idp/cli_admin.py.
 
 
 @clients_group.command("list")
@@ -208,14 +176,74 @@ def keys_list(as_json):
 @with_appcontext
 def keys_rotate(alg, immediately):
     """Publish a new key now; it signs after the configured delay; old keys retire later."""
-    from idp.clock import now
-    from idp.oidc.keys import SUPPORTED_ALGS
-    from idp.oidc.server import key_store
+    from idp.oidc.signing import rotate_keys
 
-    settings = current_app.config["OIDC"]
-    delay = timedelta(seconds=0 if immediately else settings["KEY_ACTIVATION_DELAY_SECONDS"])
-    lifetime = timedelta(seconds=max(settings["ID_TOKEN_LIFETIME_SECONDS"],
-                                     settings["ACCESS_TOKEN_LIFETIME_SECONDS"]))
-    for name in SUPPORTED_ALGS if alg == "all" else (alg,):
-        key = key_store().rotate(name, now(), delay, lifetime)
-        click.echo(f"published {key.kid} ({name}); signs from {key.activates_at.isoformat()}")
+    for key in rotate_keys(alg, immediately=immediately):
+        click.echo(f"published {key.kid} ({key.alg}); signs from {key.activates_at.isoformat()}")
+    db.session.commit()  # the audit event
+
+
+# --- accounts and personal data -----------------------------------------------------------
+
+@click.group("accounts", help="Jobs on member accounts (for cron).")
+def accounts_group():
+    pass
+
+
+@accounts_group.command("remind-expiring")
+@with_appcontext
+def accounts_remind_expiring():
+    """Mail members whose temporary membership expires soon; safe to run as often as you like."""
+    from idp.accounts.reminders import remind_expiring
+
+    click.echo(f"sent {remind_expiring()} reminder(s)")
+
+
+@click.group("pdpa", help="Keys that protect citizen IDs.")
+def pdpa_group():
+    pass
+
+
+@pdpa_group.command("generate-key")
+def pdpa_generate_key():
+    """Print a new random key for [PDPA] ENCRYPTION_KEYS or HMAC_KEY."""
+    from idp.accounts.pdpa import generate_key
+
+    click.echo(generate_key())
+
+
+# --- staff status ---------------------------------------------------------------------------
+
+@click.group("staff", help="MOC personnel status: re-checks and revocation.")
+def staff_group():
+    pass
+
+
+@staff_group.command("reverify")
+@with_appcontext
+def staff_reverify():
+    """Re-check members verified by AD or DPIS (for cron); a source that is down changes nothing."""
+    from idp.verification.staff import reverify_all
+
+    report = reverify_all()
+    click.echo(f"checked {report.checked}: kept {report.kept}, revoked {report.revoked}, "
+               f"unchanged because a source was down {report.unchanged_source_down}")
+
+
+@staff_group.command("revoke")
+@click.option("--email", required=True)
+@click.option("--reason", required=True)
+@with_appcontext
+def staff_revoke(email, reason):
+    """Take staff status away from a member, with a reason (audited, mailed)."""
+    from idp.accounts.service import find_by_email
+    from idp.verification.notices import mail_staff_lost
+    from idp.verification.staff import revoke
+
+    user = find_by_email(email)
+    if user is None or not user.is_staff:
+        _fail([f"{email!r} is not verified MOC staff"])
+    revoke(user, reason=reason)
+    db.session.commit()
+    mail_staff_lost(user)
+    click.echo(f"revoked the staff status of {user.sub}")

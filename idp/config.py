@@ -44,6 +44,7 @@ DEFAULTS: dict = {
         "LOGIN_PER_ACCOUNT": "5 per 15 minutes",
         "LOGIN_PER_IP": "30 per 15 minutes",
         "TOKEN_PER_CLIENT": "120 per minute",
+        "MFA_PER_ACCOUNT": "5 per 15 minutes",
         "SIGNUP_PER_IP": "10 per hour",
         "PASSWORD_RESET_PER_IP": "10 per hour",
         "IDENTITY_CHECK_PER_ACCOUNT": "5 per hour",
@@ -51,6 +52,11 @@ DEFAULTS: dict = {
     },
     "MEMBERSHIP": {
         "TEMPORARY_DAYS": 60,
+    },
+    "ADMIN": {
+        "IDLE_SECONDS": 30 * 60,
+        "STEP_UP_SECONDS": 5 * 60,
+        "TOTP_ISSUER": "MOC Account",
     },
     "MAIL": {
         "BACKEND": "console",
@@ -73,6 +79,19 @@ DEFAULTS: dict = {
         "PERSONS_FILE": str(PROJECT_ROOT / "idp" / "verification" / "sample_data" / "dopa_persons.json"),
         "NEEDS_LASER_CODE": False,
         "TIMEOUT_SECONDS": 5,
+    },
+    "AD": {
+        "BACKEND": "file",
+        "ENTRIES_FILE": str(PROJECT_ROOT / "idp" / "verification" / "sample_data" / "ad_entries.json"),
+    },
+    "DPIS": {
+        "BACKEND": "file",
+        "PEOPLE_FILE": str(PROJECT_ROOT / "idp" / "verification" / "sample_data" / "dpis_people.json"),
+    },
+    "DOCUMENTS": {
+        "BACKEND": "filesystem",
+        "FOLDER": str(PROJECT_ROOT / "var" / "documents"),
+        "MAX_BYTES": 10 * 1024 * 1024,
     },
     "ACCOUNTS": {
         "REMINDER_DAYS": [7, 1],

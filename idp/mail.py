@@ -108,7 +108,7 @@ def bilingual(template: str, **context) -> tuple[str, str]:
     for locale in ("th", "en"):
         with force_locale(locale):
             parts.append(render_template(f"mail/{template}.txt", **context).strip())
-    subjects = [p.splitlines()[0] for p in parts]
+    subjects = [p.splitlines()[0].strip() for p in parts]
     bodies = ["\n".join(p.splitlines()[1:]).strip() for p in parts]
     return " / ".join(subjects), f"{bodies[0]}\n\n----------\n\n{bodies[1]}\n"
 

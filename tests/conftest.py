@@ -100,12 +100,41 @@ def http():
     return RecordingHttp()
 
 
+@pytest.fixture(scope="session")
+def smtp_server():
+    """A real SMTP server on loopback for the whole session."""
+    from tests.support.smtp import start_smtp_server
+
+    controller, outbox = start_smtp_server()
+    yield controller, outbox
+    controller.stop()
+
+
 @pytest.fixture
-def app(migrated, keys_dir, clock, http):
+def outbox(smtp_server):
+    """What the loopback SMTP server received during this test."""
+    _, box = smtp_server
+    box.messages.clear()
+    return box
+
+
+@pytest.fixture
+def adapters(clock, http, smtp_server):
+    """Collaborators of the app under test; tests may replace entries before ``app`` is built."""
+    from idp.mail import SmtpMailer
+
+    controller, _ = smtp_server
+    mailer = SmtpMailer(host="127.0.0.1", port=controller.port, sender="MOC Account <no-reply@moc.test>",
+                        security="none", timeout=5)
+    return {"clock": clock, "http": http, "mailer": mailer}
+
+
+@pytest.fixture
+def app(migrated, keys_dir, adapters):
     app = create_app(
         {"ISSUER": ISSUER, "DATABASE_URL": migrated, "OIDC": {"KEYS_DIR": str(keys_dir)},
          "SECRET_KEY": "test-secret-key-" + secrets.token_hex(16)},
-        adapters={"clock": clock, "http": http},
+        adapters=adapters,
     )
     app.config["TESTING"] = True
     with app.app_context():

@@ -58,6 +58,7 @@ class User(db.Model):
     identity_verified: Mapped[bool] = mapped_column(Boolean, default=False)
     staff_status: Mapped[str] = mapped_column(String(20), default="none")
     staff_verified_by: Mapped[str | None] = mapped_column(String(10))
+    staff_verified_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     roles: Mapped[list] = mapped_column(JSON, default=list)
     disabled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
@@ -96,6 +97,10 @@ class LoginSession(db.Model):
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     ip: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(String(300))
+    # Admin console (idp/admin): when this session last passed the second factor, and when it
+    # last did something in the console (admin sessions time out sooner than SSO sessions).
+    mfa_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    admin_seen_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     user: Mapped[User] = relationship(back_populates="sessions")
 

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask_babel import lazy_gettext as _l
 
 _hasher = PasswordHasher()  # argon2id with the library's RFC 9106 low-memory profile
 
@@ -12,17 +17,51 @@ _hasher = PasswordHasher()  # argon2id with the library's RFC 9106 low-memory pr
 _DUMMY_HASH = _hasher.hash("no account has this password")
 
 
+def _nfc(password: str) -> str:
+    # Thai can be typed as different code-point sequences; hash one canonical form.
+    return unicodedata.normalize("NFC", password)
+
+
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher.hash(_nfc(password))
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     """True when ``password`` matches; always spends one argon2 verification."""
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+        return _hasher.verify(password_hash or _DUMMY_HASH, _nfc(password)) and bool(password_hash)
     except (VerificationError, InvalidHashError):
         return False
 
 
 def needs_rehash(password_hash: str) -> bool:
     return _hasher.check_needs_rehash(password_hash)
+
+
+MIN_LENGTH = 8
+MAX_LENGTH = 256
+
+
+@lru_cache(maxsize=1)
+def common_passwords() -> frozenset[str]:
+    path = Path(__file__).with_name("common_passwords.txt")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
+
+
+def password_problem(password: str, email: str = ""):
+    """The reason this password is refused (a lazy translated string), or None.
+
+    NIST SP 800-63B 5.1.1.2: at least 8 characters, any characters (Thai too), no
+    composition rules, and not a commonly used or context-specific password.
+    """
+    normalized = unicodedata.normalize("NFC", password)
+    if len(normalized) < MIN_LENGTH:
+        return _l("The password must have at least 8 characters.")
+    if len(normalized) > MAX_LENGTH:
+        return _l("The password is too long.")
+    lowered = normalized.casefold()
+    local_part = email.split("@")[0].casefold()
+    if lowered in common_passwords() or (local_part and lowered == local_part):
+        return _l("This password is too common or easy to guess. Please choose another.")
+    return None

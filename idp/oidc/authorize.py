@@ -17,6 +17,7 @@ from idp.accounts import membership
 from idp.clock import now
 from idp.oidc.clients import SCOPES, active_client
 from idp.oidc.models import Client
+from idp.oidc.policy import policy_problem
 
 PROMPTS = {"none", "login", "consent", "select_account"}
 RESPONSE_MODES = {"query", "form_post"}
@@ -212,4 +213,4 @@ def account_problem(user, client: Client) -> str | None:
     """Why this account cannot be sent to this client now, or None."""
     if not membership.is_usable(user, now()):
         return "account_expired" if user.disabled_at is None else "account_disabled"
-    return None
+    return policy_problem(user, client)

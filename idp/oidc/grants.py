@@ -12,13 +12,15 @@ import hashlib
 import hmac
 
 from authlib.oauth2.rfc6749 import grants
-from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError
+from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError, InvalidScopeError
 from authlib.oidc.core.grants.util import is_openid_scope
 
+from idp import audit
 from idp.accounts import membership
 from idp.clock import now
 from idp.oidc import tokens
 from idp.oidc.codes import redeem_code
+from idp.oidc.policy import policy_problem
 
 AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
 
@@ -39,10 +41,13 @@ def check_code_verifier(code, verifier: str | None) -> None:
         raise InvalidGrantError("code_verifier does not match the code_challenge")
 
 
-def usable_user(user):
-    """The user if the account may receive tokens now (not disabled, not expired)."""
+def usable_user(user, client=None):
+    """The user if the account may receive tokens now: not disabled, not expired, and
+    allowed by the client's policy (staff_only, permanent_only)."""
     if user is None or not membership.is_usable(user, now()):
         raise InvalidGrantError("the account is disabled or has expired")
+    if policy_problem(user, client):
+        raise InvalidGrantError(f"this client's policy refuses the account ({policy_problem(user, client)})")
     return user
 
 
@@ -63,7 +68,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         """Nothing to do: ``redeem_code`` marked it used, and used codes are kept to detect reuse."""
 
     def authenticate_user(self, authorization_code):
-        return usable_user(authorization_code.user)
+        return usable_user(authorization_code.user, self.request.client)
 
     def save_authorization_code(self, code, request):  # pragma: no cover - see codes.issue_code
         raise NotImplementedError("codes are issued by idp.oidc.authorize, not by Authlib")
@@ -94,7 +99,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         return tokens.PresentedToken(row, "refresh_token")
 
     def authenticate_user(self, refresh_token):
-        return usable_user(refresh_token.row.user)
+        return usable_user(refresh_token.row.user, self.request.client)
 
     def revoke_old_credential(self, refresh_token):
         """Nothing to do: claiming the refresh token already marked it used."""
@@ -113,3 +118,36 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         return 200, token_response(grant, True), self.TOKEN_RESPONSE_HEADER
 
 
+
+# Scopes that only mean something when a person signs in: a service client's token never
+# carries them, so it can never lead to an ID token, userinfo or a refresh token.
+USER_ONLY_SCOPES = ("openid", "offline_access")
+
+
+def service_scope(client, requested: str | None) -> str:
+    """RFC 6749 3.3 and 4.4.2: the requested scope if the client may have all of it, else
+    invalid_scope; without a request, everything the admin allowed for the client."""
+    allowed = [s for s in client.scope.split() if s not in USER_ONLY_SCOPES]
+    if not requested:
+        return " ".join(allowed)
+    wanted = list(dict.fromkeys(requested.split()))
+    if not set(wanted) <= set(allowed):
+        raise InvalidScopeError("the client may not have this scope")
+    return " ".join(wanted)
+
+
+class ClientCredentialsGrant(grants.ClientCredentialsGrant):
+    """Machine-to-machine tokens for a service client (RFC 6749 4.4): no user, no refresh token
+    ("A refresh token SHOULD NOT be included", 4.4.3) and no ID token. Authlib authenticates
+    the client and refuses one without the grant (unauthorized_client)."""
+
+    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+
+    def create_token_response(self):
+        client = self.request.client
+        scope = service_scope(client, self.request.payload.scope)
+        grant = tokens.Grant(client=client, user=None, scope=scope, sid=None, auth_time=None)
+        response, _ = tokens.issue(grant, include_refresh_token=False)
+        audit.record("oidc:token:client_credentials", client_id=client.client_id,
+                     details={"scope": scope})
+        return 200, response, self.TOKEN_RESPONSE_HEADER

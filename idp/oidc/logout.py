@@ -126,3 +126,22 @@ def deliver(http, client: Client, token: str, timeout: float) -> bool:
     audit.record("oidc:backchannel:" + ("delivered" if delivered else "failed"),
                  client_id=client.client_id)
     return delivered
+
+
+def end_staff_only_access(user) -> None:
+    """Staff-lost hook: revoke what staff-only clients hold for ``user`` and send their
+    sessions a back-channel logout; other clients are not affected."""
+    from idp.accounts.models import LoginSession
+
+    staff_only = {c.client_id: c for c in db.session.execute(
+        db.select(Client).where(Client.staff_only.is_(True))).scalars()}
+    if not staff_only:
+        return
+    tokens._revoke((tokens.Token.user_id == user.id) & tokens.Token.client_id.in_(staff_only),
+                   "staff_status_lost")
+    live = db.session.execute(db.select(LoginSession).filter_by(user_id=user.id, ended_at=None)).scalars()
+    pending = g.setdefault("idp_backchannel_pending", [])
+    for session in live:
+        for client in clients_in_session(session.sid):
+            if client.client_id in staff_only and client.backchannel_logout_uri:
+                pending.append((client.client_id, logout_token(client, user.sub, session.sid)))

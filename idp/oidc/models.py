@@ -30,6 +30,8 @@ class Client(db.Model, ClientMixin):
     client_secret_hash: Mapped[str | None] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str | None] = mapped_column(Text)
+    logo_uri: Mapped[str | None] = mapped_column(String(500))
+    client_uri: Mapped[str | None] = mapped_column(String(500))
     redirect_uris: Mapped[list] = mapped_column(JSON, default=list)
     post_logout_redirect_uris: Mapped[list] = mapped_column(JSON, default=list)
     backchannel_logout_uri: Mapped[str | None] = mapped_column(String(500))

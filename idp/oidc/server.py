@@ -11,7 +11,12 @@ from idp import audit
 from idp.clock import timestamp
 from idp.oidc import tokens
 from idp.oidc.clients import active_client
-from idp.oidc.grants import AUTH_METHODS, AuthorizationCodeGrant, RefreshTokenGrant
+from idp.oidc.grants import (
+    AUTH_METHODS,
+    AuthorizationCodeGrant,
+    ClientCredentialsGrant,
+    RefreshTokenGrant,
+)
 from idp.oidc.keys import KeyStore
 
 SERVER, KEYS = "idp.oauth_server", "idp.key_store"
@@ -53,24 +58,27 @@ class TokenIntrospection(IntrospectionEndpoint):
         if not token.is_active():
             return {"active": False}
         row = token.row
-        return {
+        answer = {
             "active": True,
             "client_id": row.client_id,
             "token_type": "Bearer" if token.kind == "access_token" else "refresh_token",
             "scope": row.scope,
-            "sub": row.user.sub,
             "iss": current_app.config["ISSUER"],
             "aud": row.client_id,
             "iat": timestamp(row.issued_at),
             "exp": timestamp(token.expires_at),
             "sid": row.sid,
         }
+        if row.user is not None:  # a service client's own token has no subject person
+            answer["sub"] = row.user.sub
+        return {k: v for k, v in answer.items() if v is not None}
 
 
 def init_server(app: Flask) -> IdpAuthorizationServer:
     server = IdpAuthorizationServer(app)
     server.register_grant(AuthorizationCodeGrant)
     server.register_grant(RefreshTokenGrant)
+    server.register_grant(ClientCredentialsGrant)
     server.register_endpoint(TokenRevocation)
     server.register_endpoint(TokenIntrospection)
     app.extensions[SERVER] = server

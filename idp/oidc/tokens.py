@@ -22,6 +22,7 @@ from idp.clock import now, timestamp
 from idp.db import db
 from idp.oidc.claims import user_claims
 from idp.oidc.models import Client, Token, digest
+from idp.oidc.policy import policy_problem
 
 
 def _lifetime(client: Client, kind: str) -> timedelta:
@@ -32,10 +33,12 @@ def _lifetime(client: Client, kind: str) -> timedelta:
 
 @dataclass(frozen=True)
 class Grant:
-    """What a token set is issued for: who, to whom, in which session, for which scope."""
+    """What a token set is issued for: who, to whom, in which session, for which scope.
+
+    ``user`` is None for a service client's own token (the client_credentials grant)."""
 
     client: Client
-    user: User
+    user: User | None
     scope: str
     sid: str | None
     auth_time: datetime | None
@@ -45,13 +48,19 @@ class Grant:
     code_hash: str | None = None
 
 
+def _capped(user: User | None, moment: datetime) -> datetime:
+    """No token outlives its account; a service client's token has no account to outlive."""
+    return moment if user is None else membership.cap_to_account(user, moment)
+
+
 def issue(grant: Grant, *, include_refresh_token: bool) -> tuple[dict, Token]:
     """Create and store an access token (and refresh token); returns the response and the row."""
     moment = now()
     access, refresh = secrets.token_urlsafe(32), None
-    access_exp = membership.cap_to_account(grant.user, moment + _lifetime(grant.client, "access"))
+    access_exp = _capped(grant.user, moment + _lifetime(grant.client, "access"))
     row = Token(
-        client_id=grant.client.client_id, user_id=grant.user.id, sid=grant.sid,
+        client_id=grant.client.client_id, user_id=grant.user.id if grant.user else None,
+        sid=grant.sid,
         family_id=grant.family_id or secrets.token_urlsafe(16), code_hash=grant.code_hash,
         scope=grant.scope, access_token_hash=digest(access), auth_time=grant.auth_time,
         amr=list(grant.amr), issued_at=moment, access_expires_at=access_exp,
@@ -59,9 +68,7 @@ def issue(grant: Grant, *, include_refresh_token: bool) -> tuple[dict, Token]:
     if include_refresh_token:
         refresh = secrets.token_urlsafe(32)
         row.refresh_token_hash = digest(refresh)
-        row.refresh_expires_at = membership.cap_to_account(
-            grant.user, moment + _lifetime(grant.client, "refresh")
-        )
+        row.refresh_expires_at = _capped(grant.user, moment + _lifetime(grant.client, "refresh"))
     db.session.add(row)
     db.session.flush()
     response = {
@@ -145,12 +152,16 @@ class PresentedToken(TokenMixin):
         return find_client(self.row.client_id)
 
     def is_active(self) -> bool:
-        """Usable now: not expired, revoked or rotated; account usable; client enabled."""
+        """Usable now: not expired, revoked or rotated; client enabled; and the account usable,
+        unless the token has no account (a service client's own, from client_credentials)."""
         client = self.get_client()
-        return not (
-            self.is_expired() or self.is_revoked() or client is None or client.disabled_at
-            or self.row.user is None or not membership.is_usable(self.row.user, now())
-        )
+        if self.is_expired() or self.is_revoked() or client is None or client.disabled_at:
+            return False
+        if self.row.user_id is None:
+            return client.check_grant_type("client_credentials")
+        user = self.row.user
+        return (user is not None and membership.is_usable(user, now())
+                and policy_problem(user, client) is None)
 
 
 def find(token: str, hint: str | None = None) -> PresentedToken | None:
@@ -226,6 +237,13 @@ def revoke_session_tokens(sid: str) -> int:
 
 def revoke_user_tokens(user: User, reason: str) -> int:
     return _revoke(Token.user_id == user.id, reason)
+
+
+def revoke_user_client_tokens(user: User, client_ids: list[str], reason: str) -> int:
+    """Revoke what these clients hold for ``user`` (e.g. staff-only clients, staff status lost)."""
+    if not client_ids:
+        return 0
+    return _revoke((Token.user_id == user.id) & Token.client_id.in_(client_ids), reason)
 
 
 def revoke_client_tokens(client_id: str) -> int:

@@ -124,8 +124,10 @@ def decide(request_, client, interaction_id):
     problem = authorize.account_problem(session.user, client)
     if problem:
         if no_prompt:
-            raise authorize.RedirectableError("login_required", problem.replace("_", " "), request_)
-        return render_template(f"oidc/{problem}.html", client=client), 403
+            error = "interaction_required" if problem.endswith("_required") else "login_required"
+            raise authorize.RedirectableError(error, problem.replace("_", " "), request_)
+        iid = interaction_id or interactions.save(request_.to_params())
+        return render_template(f"oidc/{problem}.html", client=client, interaction=iid), 403
     if "select_account" in request_.prompt and "account_selected" not in flags:
         return interact("oidc.select_account", "account_selection_required")
     scope = authorize.granted_scope(request_, client)
@@ -251,7 +253,7 @@ def userinfo():
         response.headers["WWW-Authenticate"] = 'Bearer realm="userinfo"'
         return response
     found = tokens.find_active_access_token(raw)
-    if found is None or "openid" not in found.row.scope.split():
+    if found is None or found.row.user is None or "openid" not in found.row.scope.split():
         return bearer_error("invalid_token", 401, "the access token is invalid or has expired")
     response = jsonify(user_claims(found.row.user, found.row.scope))
     response.headers.update(NO_STORE)

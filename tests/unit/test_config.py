@@ -10,7 +10,8 @@ def production(**changes):
 
     pdpa = {"ENCRYPTION_KEYS": {"k1": generate_key()}, "CURRENT_KEY": "k1", "HMAC_KEY": generate_key()}
     settings = {"MODE": "production", "SECRET_KEY": "s" * 40, "ISSUER": "https://account.moc.go.th",
-                "MAIL": {"BACKEND": "smtp"}, "DOPA": {"BACKEND": "gdx"}, "PDPA": pdpa}
+                "MAIL": {"BACKEND": "smtp"}, "DOPA": {"BACKEND": "gdx"}, "AD": {"BACKEND": "ldap"},
+                "DPIS": {"BACKEND": "sql"}, "PDPA": pdpa}
     config = load_config({**settings, **changes}, environ={})
     return config
 

@@ -1,0 +1,184 @@
+"""Account administration: finding accounts and the actions an admin takes on one.
+
+Every action needs a reason, is audited with an ``admin:account:*`` tag, and is refused on the
+admin's own account: nobody raises their own role or lifts their own suspension.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, or_
+
+from idp import audit
+from idp.accounts import membership
+from idp.accounts.models import LoginSession, User
+from idp.accounts.sessions import end_all_sessions
+from idp.admin import mfa
+from idp.admin.guard import ROLES
+from idp.audit import AuditEvent
+from idp.clock import now
+from idp.db import db
+from idp.oidc import consent, tokens
+from idp.oidc.clients import N_
+from idp.verification import notices, staff
+
+BANGKOK = ZoneInfo("Asia/Bangkok")
+SEARCH_LIMIT = 50
+LONGEST_EXTENSION = timedelta(days=366)
+
+
+class AccountActionRefused(Exception):
+    """The action cannot be taken; ``msgid`` says why (English, in the catalog)."""
+
+    def __init__(self, msgid: str):
+        super().__init__(msgid)
+        self.msgid = msgid
+
+
+def _like(term: str) -> str:
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def search_accounts(query: str) -> list[User]:
+    """Accounts whose email or names contain every word of ``query`` (any case), newest first.
+
+    Extension point: the exact citizen-ID match (through the keyed hash of idp.accounts.pdpa)
+    belongs here, so that the console never needs to know how citizen IDs are stored.
+    """
+    words = query.split()
+    if not words:
+        return []
+    fields = (User.email, User.given_name_th, User.family_name_th, User.given_name_en,
+              User.family_name_en)
+    conditions = [or_(*(f.ilike(_like(word), escape="\\") for f in fields)) for word in words]
+    return list(db.session.execute(
+        db.select(User).where(and_(*conditions)).order_by(User.id.desc()).limit(SEARCH_LIMIT)
+    ).scalars())
+
+
+@dataclass(frozen=True)
+class AccountOverview:
+    user: User
+    expired: bool
+    mfa_enrolled: bool
+    sessions: list[LoginSession]
+    linked: list  # (Consent, Client | None)
+    events: list[AuditEvent]
+
+
+def account_overview(user: User) -> AccountOverview:
+    sessions = db.session.execute(
+        db.select(LoginSession).filter_by(user_id=user.id)
+        .order_by(LoginSession.created_at.desc()).limit(20)).scalars()
+    events = db.session.execute(
+        db.select(AuditEvent).where(or_(AuditEvent.subject_id == user.id,
+                                        AuditEvent.actor_id == user.id))
+        .order_by(AuditEvent.id.desc()).limit(30)).scalars()
+    return AccountOverview(user, membership.is_expired(user, now()), mfa.is_enrolled(user),
+                           list(sessions), consent.linked_clients(user), list(events))
+
+
+def _check(actor: User, user: User, reason: str) -> str:
+    if actor.id == user.id:
+        raise AccountActionRefused(N_("You cannot take this action on your own account. "
+                                      "Ask another admin."))
+    reason = (reason or "").strip()
+    if len(reason) < 3:
+        raise AccountActionRefused(N_("Please give the reason for this action."))
+    return reason
+
+
+def disable_account(user: User, *, actor: User, reason: str) -> None:
+    """Stop the account: it cannot sign in, its sessions end (back-channel logout to the RPs)
+    and every token it holds is revoked."""
+    reason = _check(actor, user, reason)
+    if user.disabled_at is not None:
+        raise AccountActionRefused(N_("This account is already disabled."))
+    user.disabled_at = now()
+    ended = end_all_sessions(user, reason="account_disabled")
+    revoked = tokens.revoke_user_tokens(user, "account_disabled")
+    audit.record("admin:account:disabled", actor=actor, subject=user,
+                 details={"reason": reason, "sessions_ended": ended, "tokens_revoked": revoked})
+
+
+def enable_account(user: User, *, actor: User, reason: str) -> None:
+    reason = _check(actor, user, reason)
+    if user.disabled_at is None:
+        raise AccountActionRefused(N_("This account is not disabled."))
+    user.disabled_at = None
+    audit.record("admin:account:enabled", actor=actor, subject=user, details={"reason": reason})
+
+
+def end_sessions(user: User, *, actor: User, reason: str) -> int:
+    reason = _check(actor, user, reason)
+    ended = end_all_sessions(user, reason="ended_by_admin")
+    audit.record("admin:account:sessions_ended", actor=actor, subject=user,
+                 details={"reason": reason, "sessions_ended": ended})
+    return ended
+
+
+def revoke_staff(user: User, *, actor: User, reason: str) -> None:
+    """Staff status back to none; staff-only clients lose the tokens they hold for the person
+    (DESIGN.md: refresh fails after staff status is lost for a staff-only client)."""
+    reason = _check(actor, user, reason)
+    if user.staff_status == "none":
+        raise AccountActionRefused(N_("This account has no staff status to revoke."))
+    previous = {"staff_status": user.staff_status, "staff_verified_by": user.staff_verified_by}
+    if user.staff_status == "verified":
+        # The one way staff status is lost: staff-only clients lose their tokens and get a
+        # back-channel logout, and the member is mailed.
+        staff.revoke(user, reason=reason, actor=actor)
+        notices.mail_staff_lost(user)
+    else:
+        user.staff_status, user.staff_verified_by = "none", None
+    audit.record("admin:account:staff_revoked", actor=actor, subject=user,
+                 details={"reason": reason, **previous})
+
+
+def expiry_for(last_day: date) -> datetime:
+    """The account works through ``last_day`` (Thai time) and stops at the next midnight."""
+    return datetime.combine(last_day + timedelta(days=1), time(0), BANGKOK).astimezone(UTC)
+
+
+def extend_account(user: User, *, actor: User, reason: str, last_day: date) -> None:
+    """Give a temporary account a new expiry (at most about a year ahead: a Buddhist-era year
+    typed as a Common-Era one would otherwise give five centuries)."""
+    reason = _check(actor, user, reason)
+    if user.account_type != "temporary":
+        raise AccountActionRefused(N_("Only a temporary account has an expiry to extend."))
+    new_expiry = expiry_for(last_day)
+    if new_expiry <= now():
+        raise AccountActionRefused(N_("The new last day must be in the future."))
+    if new_expiry > now() + LONGEST_EXTENSION:
+        raise AccountActionRefused(N_("The new last day must be within a year from today."))
+    previous = user.expires_at
+    user.expires_at = new_expiry
+    audit.record("admin:account:extended", actor=actor, subject=user, details={
+        "reason": reason, "from": previous.isoformat() if previous else None,
+        "to": new_expiry.isoformat()})
+
+
+def reset_mfa(user: User, *, actor: User, reason: str) -> None:
+    reason = _check(actor, user, reason)
+    if mfa.credential(user) is None:
+        raise AccountActionRefused(N_("This account has no second factor to reset."))
+    mfa.reset(user)
+    audit.record("admin:account:mfa_reset", actor=actor, subject=user, details={"reason": reason})
+
+
+def set_roles(user: User, roles: list[str], *, actor: User, reason: str) -> None:
+    """Replace the account's console roles; other entries of ``User.roles`` are kept."""
+    reason = _check(actor, user, reason)
+    if set(roles) - set(ROLES):
+        raise AccountActionRefused(N_("Unknown role."))
+    before = sorted(set(user.roles or []) & set(ROLES))
+    after = sorted(set(roles))
+    if before == after:
+        raise AccountActionRefused(N_("The roles are unchanged."))
+    user.roles = [r for r in (user.roles or []) if r not in ROLES] + after
+    audit.record("admin:account:roles_changed", actor=actor, subject=user,
+                 details={"reason": reason, "from": before, "to": after})

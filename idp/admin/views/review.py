@@ -1,0 +1,123 @@
+"""The review queue (seed 3.6): reviewers see pending documents beside what the member
+entered, view each document, and approve or reject it with a reason. Every view and every
+decision is audited; documents are served so that a browser can never run them."""
+
+from __future__ import annotations
+
+from flask import Response, abort, flash, g, redirect, render_template, url_for
+from flask_babel import lazy_gettext as _l
+from wtforms import TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from idp import audit
+from idp.accounts.forms import EmptyForm
+from idp.admin import guard
+from idp.admin.views import bp
+from idp.clock import now
+from idp.db import db
+from idp.verification import applications
+from idp.verification.notices import mail_document_decision
+
+# A document is data, never a page: no script, no plugin, no navigation, no same origin.
+DOCUMENT_CSP = "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; object-src 'none'"
+
+
+class RejectForm(EmptyForm):
+    reason = TextAreaField(_l("Reason (the member sees it)"), validators=[
+        DataRequired(message=_l("Please give the reason, so the member knows what to change.")),
+        Length(min=3, max=1000, message=_l("The reason must have 3 to 1000 characters."))])
+
+
+def _application_or_404(application_id: int) -> applications.StaffApplication:
+    application = db.session.get(applications.StaffApplication, application_id)
+    if application is None:
+        abort(404)
+    return application
+
+
+@bp.get("/review")
+@guard.role(guard.REVIEWER)
+def review_queue():
+    pending = applications.queue()
+    return render_template("admin/review_queue.html", pending=pending, now=now())
+
+
+@bp.get("/review/<int:application_id>")
+@guard.role(guard.REVIEWER)
+def review_detail(application_id: int):
+    application = _application_or_404(application_id)
+    document = applications.store().open(application.document_id)
+    audit.record("admin:review:viewed", actor=g.admin_user, subject=application.user,
+                 details={"application": application.id})
+    db.session.commit()
+    return render_template("admin/review_detail.html", application=application, document=document,
+                           approve_form=EmptyForm(), reject_form=RejectForm(),
+                           own=application.user_id == g.admin_user.id)
+
+
+@bp.get("/review/documents/<document_id>")
+@guard.role(guard.REVIEWER)
+def review_document(document_id: str):
+    application = applications.by_document_id(document_id)
+    document = applications.store().open(document_id) if application else None
+    if document is None:
+        abort(404)
+    audit.record("admin:review:document_viewed", actor=g.admin_user, subject=application.user,
+                 details={"application": application.id})
+    db.session.commit()
+    response = Response(document.content, mimetype=document.content_type)
+    response.headers["Content-Disposition"] = f'inline; filename="document-{application.id}"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = DOCUMENT_CSP
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
+    return response
+
+
+def _decision_target(application_id: int):
+    application = _application_or_404(application_id)
+    if application.user_id == g.admin_user.id:
+        abort(403)  # nobody reviews their own document
+    return application
+
+
+@bp.post("/review/<int:application_id>/approve")
+@guard.role(guard.REVIEWER)
+def review_approve(application_id: int):
+    application = _decision_target(application_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        applications.approve(application, g.admin_user)
+    except applications.AlreadyDecided:
+        flash(_l("Someone else has already decided on this submission."))
+        return redirect(url_for("admin.review_queue"))
+    mail_document_decision(application)
+    flash(_l("Approved: the member now carries the MOC personnel badge."))
+    return redirect(url_for("admin.review_queue"))
+
+
+@bp.post("/review/<int:application_id>/reject")
+@guard.role(guard.REVIEWER)
+def review_reject(application_id: int):
+    application = _decision_target(application_id)
+    form = RejectForm()
+    if not form.validate_on_submit():
+        document = applications.store().open(application.document_id)
+        return render_template("admin/review_detail.html", application=application, document=document,
+                               approve_form=EmptyForm(), reject_form=form, own=False), 400
+    try:
+        applications.reject(application, g.admin_user, form.reason.data.strip())
+    except applications.AlreadyDecided:
+        flash(_l("Someone else has already decided on this submission."))
+        return redirect(url_for("admin.review_queue"))
+    mail_document_decision(application)
+    flash(_l("Rejected: the member is told why and may send a new document."))
+    return redirect(url_for("admin.review_queue"))
+
+
+def age_in_days(moment, reference) -> int:
+    return max(0, (reference - moment).days)
+
+
+bp.add_app_template_filter(lambda moment: age_in_days(moment, now()), "age_days")

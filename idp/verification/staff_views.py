@@ -1,0 +1,129 @@
+"""The MOC personnel method (seed 3.5) and the document path (3.5–3.6), for the member."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, FileField, StringField
+from wtforms.validators import DataRequired, Length
+
+from idp.accounts.forms import EmptyForm
+from idp.accounts.sessions import current_user
+from idp.verification import applications
+from idp.verification.document_checks import REFUSAL_MESSAGES, DocumentRefused, check_upload
+from idp.verification.documents import max_upload_bytes
+from idp.verification.forms import IdentityForm
+from idp.verification.service import registry, verify_identity
+from idp.verification.staff import verify_staff
+from idp.verification.views import MESSAGES, _person, continue_after_verification
+
+bp = Blueprint("staff", __name__)
+FORM_PDF = "forms/moc-account-staff-application.pdf"
+
+
+class DocumentForm(FlaskForm):
+    document = FileField(_l("Document (one file: .jpg .jpeg .png .pdf, at most 10 MB)"),
+                         validators=[DataRequired(message=_l("Please choose a file."))])
+    department = StringField(_l("Agency (department)"), validators=[
+        DataRequired(message=_l("Please enter your agency.")), Length(max=200)])
+    position = StringField(_l("Position"), validators=[
+        DataRequired(message=_l("Please enter your position.")), Length(max=200)])
+    declaration = BooleanField(validators=[DataRequired(
+        message=_l("Please acknowledge the declaration."))])
+
+
+def _signed_in():
+    user = current_user()
+    return user, (None if user else redirect(url_for("accounts.login")))
+
+
+@bp.route("/verify/staff", methods=["GET", "POST"])
+def staff_method():
+    """DOPA first (unless already done), then AD, then DPIS."""
+    user, leave = _signed_in()
+    if leave:
+        return leave
+    if user.is_staff:
+        return redirect(url_for("accounts.account"))
+    needs_laser = registry().needs_laser_code
+    form = IdentityForm(needs_laser_code=needs_laser)
+    if request.method == "POST" and (user.identity_verified or form.validate_on_submit()):
+        if not user.identity_verified:
+            outcome = verify_identity(user, _person(form))
+            if not outcome.verified:
+                return _page(form, user, needs_laser, MESSAGES[outcome.status]), 422
+        return _after_lookup(verify_staff(user))
+    if request.method == "GET":
+        form.first_name_th.data, form.last_name_th.data = user.given_name_th, user.family_name_th
+        form.birthdate.data = user.birthdate
+    return _page(form, user, needs_laser), 400 if request.method == "POST" else 200
+
+
+def _page(form, user, needs_laser, problem=None):
+    return render_template("verification/staff.html", form=form, user=user,
+                           needs_laser=needs_laser, problem=problem, check=EmptyForm())
+
+
+def _after_lookup(outcome):
+    if outcome.status == "verified":
+        flash(_l("You are verified as MOC personnel. Your account now shows the badge."))
+        return continue_after_verification()
+    session["staff_lookup"] = outcome.status
+    return redirect(url_for("staff.document"))
+
+
+@bp.route("/verify/staff/document", methods=["GET", "POST"])
+def document():
+    user, leave = _signed_in()
+    if leave:
+        return leave
+    form = DocumentForm()
+    if request.method == "GET":
+        form.department.data, form.position.data = user.department, user.position
+        return _document_page(form, user)
+    if not form.validate_on_submit():
+        return _document_page(form, user), 400
+    upload = form.document.data
+    try:
+        checked = check_upload(upload.stream, upload.filename, upload.mimetype,
+                               max_bytes=max_upload_bytes(current_app.config.get("DOCUMENTS")))
+    except DocumentRefused as refused:
+        form.document.errors.append(_refusal(refused.reason))
+        return _document_page(form, user), 422
+    applications.submit(user, checked, department=form.department.data.strip(),
+                        position=form.position.data.strip())
+    flash(_l("Thank you. Your document has been sent and is pending review."))
+    return redirect(url_for("staff.document"))
+
+
+def _refusal(reason: str) -> str:
+    from flask_babel import get_locale
+
+    thai, english = REFUSAL_MESSAGES.get(reason, REFUSAL_MESSAGES["type_not_allowed"])
+    return thai if str(get_locale()) == "th" else english
+
+
+def _document_page(form, user):
+    return render_template(
+        "verification/document.html", form=form, user=user, form_pdf=FORM_PDF,
+        lookup=session.get("staff_lookup"), pending=applications.pending_for(user),
+        latest=applications.latest_for(user), cancel=EmptyForm())
+
+
+@bp.post("/verify/staff/document/cancel")
+def cancel_document():
+    user, leave = _signed_in()
+    if leave:
+        return leave
+    if EmptyForm().validate_on_submit() and applications.cancel(user):
+        flash(_l("Your submission is cancelled. You can send another document."))
+    return redirect(url_for("staff.document"))
+
+
+def allow_document_upload() -> None:
+    """before_request: room for one 10 MB document in the multipart body (and no more);
+    Werkzeug stops reading beyond it, so an oversized upload is never buffered whole."""
+    if request.endpoint == "staff.document" and request.method == "POST":
+        limit = max_upload_bytes(current_app.config.get("DOCUMENTS"))
+        request.max_content_length = limit + 64 * 1024

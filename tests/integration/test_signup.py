@@ -1,0 +1,228 @@
+"""Signup (seed 3.3), the membership choice (3.4) and email verification."""
+
+from __future__ import annotations
+
+import re
+import threading
+
+import pytest
+from conftest import PASSWORD, csrf_token
+
+from tests.support.smtp import body_of
+
+FORM = {
+    "title_th": "นาย", "given_name_th": "สมชาย", "family_name_th": "ใจดี",
+    "given_name_en": "Somchai", "family_name_en": "Jaidee", "gender": "male",
+    "birthdate": "14/03/2528", "email": "somchai@example.com", "personnel_type": "public",
+    "department": "", "position": "", "password": PASSWORD, "password_confirm": PASSWORD,
+    "pdpa_consent": "y",
+}
+
+
+def sign_up(web, **changes):
+    page = web.get("/signup")
+    form = {**FORM, **changes, "csrf_token": csrf_token(page.get_data(as_text=True))}
+    return web.post("/signup", data={k: v for k, v in form.items() if v is not None})
+
+
+def account(app, email="somchai@example.com"):
+    from idp.accounts.service import find_by_email
+
+    with app.app_context():
+        user = find_by_email(email)
+        return None if user is None else {c.name: getattr(user, c.name) for c in user.__table__.columns}
+
+
+def test_signup_creates_a_temporary_account_and_signs_in(app, web, clock):
+    response = sign_up(web)
+    assert response.status_code == 302 and response.headers["Location"] == "/signup/membership"
+    created = account(app)
+    assert created["account_type"] == "temporary"
+    assert (created["expires_at"] - clock.now()).days == 60
+    assert created["birthdate"].isoformat() == "1985-03-14"  # 2528 BE
+    assert created["given_name_en"] == "Somchai" and created["email_verified"] is False
+    assert created["pdpa_consent_at"] is not None
+    assert web.get("/account").status_code == 200
+
+
+def test_landing_and_sign_in_pages_link_to_signup(web):
+    for page in ("/", "/login"):
+        assert 'href="/signup' in web.get(page).get_data(as_text=True)
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("given_name_th", "", "first name"),
+    ("given_name_th", "Somchai", "Thai letters"),
+    ("family_name_en", "ใจดี", "English letters"),
+    ("birthdate", "31/02/2530", "day/month/year"),
+    ("birthdate", "14/03/2600", "check the date"),
+    ("email", "not-an-email", "valid email"),
+    ("password", "short", "at least 8"),
+    ("password", "password123", "too common"),
+    ("password_confirm", "something else entirely", "not the same"),
+    ("pdpa_consent", None, "personal data"),
+    ("personnel_type", None, "personnel type"),
+])
+def test_each_field_error_is_shown_and_keeps_what_was_typed(app, web, field, value, message):
+    web.get("/lang/en")
+    changes = {field: value}
+    if field == "password":
+        changes["password_confirm"] = value
+    response = sign_up(web, **changes)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert message in html
+    assert f'href="#{field}"' in html  # the summary links to the field
+    assert 'value="somchai@example.com"' in html or field == "email"
+    assert 'value="Somchai"' in html or field in ("given_name_th",)
+    assert PASSWORD not in html  # passwords are never echoed back
+    assert account(app) is None
+
+
+def test_moc_personnel_must_give_department_and_position(app, web):
+    web.get("/lang/en")
+    html = sign_up(web, personnel_type="moc").get_data(as_text=True)
+    assert "must enter their agency" in html and "must enter their position" in html
+    assert sign_up(web, personnel_type="moc", department="สำนักงานปลัดกระทรวงพาณิชย์",
+                   position="นักวิชาการคอมพิวเตอร์").status_code == 302
+    created = account(app)
+    assert created["personnel_type"] == "moc" and created["position"] == "นักวิชาการคอมพิวเตอร์"
+
+
+def test_thai_passwords_are_accepted(app, web):
+    assert sign_up(web, password="รหัสผ่านภาษาไทย", password_confirm="รหัสผ่านภาษาไทย").status_code == 302
+
+
+def test_posted_privileged_fields_are_ignored(app, web):
+    sign_up(web, moc_staff="true", is_admin="1", roles="admin", account_type="permanent",
+            expires_at="", email_verified="1", identity_verified="1", staff_status="verified")
+    created = account(app)
+    assert created["account_type"] == "temporary" and created["expires_at"] is not None
+    assert created["staff_status"] == "none" and created["roles"] == []
+    assert created["email_verified"] is False and created["identity_verified"] is False
+
+
+def test_email_is_unique_case_insensitively_and_after_normalisation(app, web):
+    sign_up(web)
+    web2 = app.test_client()
+    response = sign_up(web2, email="ＳＯＭＣＨＡＩ@example.com")  # full-width letters, NFKC-equal
+    assert response.status_code == 409
+    html = response.get_data(as_text=True)
+    assert "already registered" in html or "ลงทะเบียนแล้ว" in html
+
+
+def test_two_parallel_signups_with_one_email_make_exactly_one_account(app):
+    results, barrier = [], threading.Barrier(4)
+
+    def attempt():
+        web = app.test_client()
+        page = web.get("/signup")
+        form = {**FORM, "csrf_token": csrf_token(page.get_data(as_text=True))}
+        barrier.wait()
+        results.append(web.post("/signup", data=form).status_code)
+
+    threads = [threading.Thread(target=attempt) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [302, 409, 409, 409]
+    from idp.accounts.models import User
+    from idp.db import db
+
+    with app.app_context():
+        assert db.session.execute(db.select(db.func.count(User.id))).scalar() == 1
+
+
+def test_signup_without_csrf_token_is_refused(app, web):
+    assert web.post("/signup", data=FORM).status_code == 400
+    assert account(app) is None
+
+
+def test_blue_button_keeps_the_temporary_membership_and_continues(app, web):
+    sign_up(web)
+    page = web.get("/signup/membership").get_data(as_text=True)
+    response = web.post("/signup/membership", data={"csrf_token": csrf_token(page), "choice": "temporary"})
+    assert response.headers["Location"] == "/account"
+    assert account(app)["membership_chosen_at"] is not None
+
+
+def test_green_button_leads_to_the_identity_check(web):
+    sign_up(web)
+    page = web.get("/signup/membership").get_data(as_text=True)
+    response = web.post("/signup/membership", data={"csrf_token": csrf_token(page), "choice": "permanent"})
+    assert response.headers["Location"] == "/verify"
+
+
+def test_signup_started_from_a_relying_party_returns_to_it(app, web, make_client):
+    from conftest import Flow, query_of
+
+    client_id, _ = make_client(trusted=True)
+    flow = Flow(web, client_id)
+    login = flow.authorize().headers["Location"]
+    interaction = query_of(login)["interaction"]
+    assert f"interaction={interaction}" in web.get(login).get_data(as_text=True)
+    web.get(f"/signup?interaction={interaction}")
+    sign_up(web)
+    page = web.get("/signup/membership").get_data(as_text=True)
+    response = web.post("/signup/membership", data={"csrf_token": csrf_token(page), "choice": "temporary"})
+    final = web.get(response.headers["Location"])
+    assert "code" in query_of(final.headers["Location"])
+
+
+def verification_link(outbox, email="somchai@example.com"):
+    [message] = outbox.wait_for(email)
+    return re.search(r"http://localhost(/email/verify\?token=\S+)", body_of(message)).group(1)
+
+
+def test_verification_mail_is_bilingual_and_its_link_verifies_once(app, web, outbox):
+    sign_up(web)
+    [message] = outbox.wait_for("somchai@example.com")
+    assert "ยืนยันอีเมล" in message["Subject"] or "อีเมล" in message["Subject"]
+    assert "Confirm your email" in message["Subject"]
+    link = verification_link(outbox)
+    assert "ยืนยัน" in web.get("/account").get_data(as_text=True)  # the banner before
+    web.get(link)
+    assert account(app)["email_verified"] is True
+    web.get(link)  # second use: refused, nothing changes
+    assert account(app)["email_verified"] is True
+    tags = _tags(app, "account:email")
+    assert tags == ["account:email:verified"]
+
+
+def test_verification_link_expires(app, web, outbox, clock):
+    sign_up(web)
+    link = verification_link(outbox)
+    clock.advance(days=4)
+    web.get(link)
+    assert account(app)["email_verified"] is False
+
+
+def test_tampered_verification_link_is_refused(app, web, outbox):
+    sign_up(web)
+    web.get(verification_link(outbox)[:-3] + "abc")
+    assert account(app)["email_verified"] is False
+
+
+def test_signup_still_succeeds_when_mail_cannot_be_sent(migrated, keys_dir, clock):
+    from idp import create_app
+    from idp.mail import SmtpMailer
+    from tests.support.smtp import free_port
+
+    dead = SmtpMailer(host="127.0.0.1", port=free_port(), sender="x@moc.test", security="none", timeout=1)
+    app = create_app({"ISSUER": "http://localhost", "DATABASE_URL": migrated,
+                      "OIDC": {"KEYS_DIR": str(keys_dir)}}, adapters={"clock": clock, "mailer": dead})
+    web = app.test_client()
+    with app.app_context():
+        from conftest import _empty_tables
+
+        _empty_tables()
+    assert sign_up(web).status_code == 302
+    assert account(app) is not None
+
+
+def _tags(app, prefix):
+    from idp.audit import events
+
+    with app.app_context():
+        return [e.tag for e in events(prefix)]
