@@ -6,8 +6,29 @@ Accept-Language, then Thai.
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
 from flask import current_app, g, request, session
-from flask_babel import Babel
+from flask_babel import Babel, get_locale
+
+BANGKOK = ZoneInfo("Asia/Bangkok")
+BUDDHIST_ERA_OFFSET = 543
+THAI_MONTHS = ("ม.ค.", "ก.พ.", "มี.ค.", "เม.ย.", "พ.ค.", "มิ.ย.", "ก.ค.", "ส.ค.", "ก.ย.", "ต.ค.",
+               "พ.ย.", "ธ.ค.")
+ENGLISH_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def display_date(moment: date | datetime | None) -> str:
+    """A date as people read it: "26 พ.ย. 2569" (Buddhist era) in Thai, "26 Nov 2026" in English;
+    datetimes are shown in Thai time."""
+    if moment is None:
+        return "—"
+    if isinstance(moment, datetime):
+        moment = moment.astimezone(BANGKOK).date()
+    if str(get_locale()) == "th":
+        return f"{moment.day} {THAI_MONTHS[moment.month - 1]} {moment.year + BUDDHIST_ERA_OFFSET}"
+    return f"{moment.day} {ENGLISH_MONTHS[moment.month - 1]} {moment.year}"
 
 
 def select_locale() -> str:
@@ -26,6 +47,7 @@ def select_locale() -> str:
 
 
 def init_babel(app) -> Babel:
+    app.add_template_filter(display_date, "display_date")
     return Babel(
         app,
         locale_selector=select_locale,

@@ -35,6 +35,7 @@ class SignInForm(FlaskForm):
         Length(max=1024, message=_l("The password is too long.")),
     ])
     interaction = HiddenField()
+    next = HiddenField()
 
 
 class EmptyForm(FlaskForm):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import (
     Blueprint,
     current_app,
@@ -26,6 +24,7 @@ from idp.clock import now
 from idp.db import db
 from idp.oidc import consent, interactions
 from idp.ratelimit import LOGIN_PER_ACCOUNT, LOGIN_PER_IP
+from idp.urls import same_site_path
 
 bp = Blueprint("accounts", __name__)
 
@@ -35,10 +34,10 @@ def index():
     return render_template("index.html", user=current_user())
 
 
-def _after_sign_in(interaction_id: str | None):
+def _after_sign_in(interaction_id: str | None, next_path: str | None = None):
     if interactions.load(interaction_id):
         return redirect(url_for("oidc.resume", interaction=interaction_id))
-    return redirect(url_for("accounts.account"))
+    return redirect(same_site_path(next_path, url_for("accounts.account")))
 
 
 def _hinted_email(interaction_id: str | None) -> str:
@@ -52,7 +51,7 @@ def login():
     entry = interactions.load(interaction_id)
     if entry:
         g.ui_locales = tuple(entry["params"].get("ui_locales", "").split())
-    form = SignInForm(interaction=interaction_id)
+    form = SignInForm(interaction=interaction_id, next=request.args.get("next", ""))
     if request.method == "GET":
         form.email.data = form.email.data or _hinted_email(interaction_id)
         return render_template("accounts/login.html", form=form, user=current_user())
@@ -81,7 +80,7 @@ def _sign_in(form: SignInForm, interaction_id: str | None):
     start_session(result.user, amr=["pwd"])
     audit.record("account:login:success", actor=result.user, subject=result.user)
     db.session.commit()
-    return _after_sign_in(interaction_id)
+    return _after_sign_in(interaction_id, form.next.data)
 
 
 @bp.post("/signout")
@@ -124,8 +123,4 @@ def set_language(code: str):
     """Remember the person's language choice; return to the page they came from (same site)."""
     if code in current_app.config["LOCALES"]:
         session["locale"] = code
-    target = request.args.get("next", "")
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        target = url_for("accounts.index")
-    return redirect(target)
+    return redirect(same_site_path(request.args.get("next"), url_for("accounts.index")))

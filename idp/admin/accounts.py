@@ -12,9 +12,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, or_
 
-from idp import audit
+from idp import audit, mail
 from idp.accounts import membership
 from idp.accounts.models import LoginSession, User
+from idp.accounts.pdpa import vault
 from idp.accounts.sessions import end_all_sessions
 from idp.admin import mfa
 from idp.admin.guard import ROLES
@@ -24,6 +25,7 @@ from idp.db import db
 from idp.oidc import consent, tokens
 from idp.oidc.clients import N_
 from idp.verification import notices, staff
+from idp.verification.citizen_id import is_valid_citizen_id, normalize_citizen_id
 
 BANGKOK = ZoneInfo("Asia/Bangkok")
 SEARCH_LIMIT = 50
@@ -44,11 +46,13 @@ def _like(term: str) -> str:
 
 
 def search_accounts(query: str) -> list[User]:
-    """Accounts whose email or names contain every word of ``query`` (any case), newest first.
-
-    Extension point: the exact citizen-ID match (through the keyed hash of idp.accounts.pdpa)
-    belongs here, so that the console never needs to know how citizen IDs are stored.
-    """
+    """Accounts whose email or names contain every word of ``query`` (any case), newest first;
+    or, when ``query`` is a valid citizen ID, the one account it backs (exact match through
+    the keyed hash: the ID is never decrypted, searched as text, or logged)."""
+    citizen_id = normalize_citizen_id(query)
+    if is_valid_citizen_id(citizen_id):
+        digest = vault().digest(citizen_id)
+        return list(db.session.execute(db.select(User).filter_by(citizen_id_hash=digest)).scalars())
     words = query.split()
     if not words:
         return []
@@ -182,3 +186,19 @@ def set_roles(user: User, roles: list[str], *, actor: User, reason: str) -> None
     user.roles = [r for r in (user.roles or []) if r not in ROLES] + after
     audit.record("admin:account:roles_changed", actor=actor, subject=user,
                  details={"reason": reason, "from": before, "to": after})
+
+
+def resend_verification(user: User, *, actor: User, reason: str) -> None:
+    """Mail the email-verification link again (the member says it never arrived)."""
+    from idp.accounts.signup import send_verification_email
+
+    reason = _check(actor, user, reason)
+    if user.email_verified:
+        raise AccountActionRefused(N_("This email is already confirmed."))
+    try:
+        send_verification_email(user)
+    except mail.MailUnavailable:
+        raise AccountActionRefused(N_("The mail server cannot be reached; nothing was sent. "
+                                      "Please try again later.")) from None
+    audit.record("admin:account:verification_resent", actor=actor, subject=user,
+                 details={"reason": reason})

@@ -50,7 +50,7 @@ class RolesForm(ReasonForm):
 
 
 class SearchForm(FlaskForm):
-    query = StringField(_l("Email or name"), validators=[
+    query = StringField(_l("Email, name or exact citizen ID"), validators=[
         DataRequired(message=_l("Please enter an email or a name.")),
         Length(max=320, message=_l("The search is too long.")),
     ])

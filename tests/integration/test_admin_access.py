@@ -34,6 +34,7 @@ EXPECTED = {
     "admin.account_end_sessions": {"admin"},
     "admin.account_revoke_staff": {"admin"},
     "admin.account_reset_mfa": {"admin"},
+    "admin.account_resend_verification": {"admin"},
     "admin.account_extend": {"admin"},
     "admin.account_roles": {"admin"},
     "admin.audit_log": {"admin"},

@@ -64,6 +64,23 @@ def test_search_by_email_or_name_finds_the_account(admin, member):
     assert f"/admin/accounts/{member}" not in missing.get_data(as_text=True)
 
 
+def test_search_by_exact_citizen_id_finds_the_account_through_the_keyed_hash(app, admin, member):
+    from idp.accounts.pdpa import vault
+    from idp.accounts.service import find_by_sub
+
+    with app.app_context():
+        user = find_by_sub(member)
+        user.citizen_id_hash = vault().digest("1101700230708")
+        user.citizen_id_masked = "1-1017-xxxxx-xx-8"
+        db.session.commit()
+    found = admin.post("/admin/accounts", csrf_from="/admin/accounts", query="1-1017-00230-70-8")
+    html = found.get_data(as_text=True)
+    assert f"/admin/accounts/{member}" in html
+    assert "1101700230708" not in html.replace("1-1017-00230-70-8", "")
+    other = admin.post("/admin/accounts", csrf_from="/admin/accounts", query="3100500123458")
+    assert f"/admin/accounts/{member}" not in other.get_data(as_text=True)
+
+
 def test_search_escapes_like_wildcards(app, member):
     from idp.admin.accounts import search_accounts
 
@@ -197,3 +214,12 @@ def test_a_client_manager_cannot_raise_their_own_role(app, console):
 def test_own_account_page_offers_no_actions(admin):
     html = admin.text(f"/admin/accounts/{admin.sub}")
     assert "Another admin must take any action" in html and "disable-reason" not in html
+
+
+def test_resend_verification_mails_the_link_again_with_a_reason(admin, member, outbox):
+    assert act(admin, member, "resend-verification", reason="").status_code == 400
+    assert outbox.messages == []
+    assert act(admin, member, "resend-verification").status_code == 302
+    [message] = outbox.wait_for("somchai@example.com")
+    assert "/email/verify?token=" in message.get_body(preferencelist=("plain",)).get_content()
+    assert events(admin.app, "admin:account:verification_resent")

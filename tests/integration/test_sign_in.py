@@ -194,3 +194,13 @@ def test_pages_forbid_framing_and_sniffing(web):
     response = web.get("/login")
     assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_sign_in_returns_to_a_same_site_next_path_only(web, make_user):
+    make_user()
+    for target, expected in (("/admin/", "/admin/"), ("https://evil.example/", "/account"),
+                             ("//evil.example/x", "/account"), ("/\\evil.example", "/account")):
+        page = web.get(f"/login?next={target}").get_data(as_text=True)
+        response = web.post("/login", data={"csrf_token": csrf_token(page), "email": "somchai@example.com",
+                                            "password": PASSWORD, "next": target})
+        assert response.headers["Location"] == expected, target

@@ -23,6 +23,8 @@ ACTIONS = {
     "revoke-staff": (service.revoke_staff, N_("The staff status is revoked."), False),
     "reset-mfa": (service.reset_mfa, N_("The second factor is reset; the person enrols again at "
                                         "the next admin sign-in."), True),
+    "resend-verification": (service.resend_verification,
+                            N_("The email-verification link is sent again."), False),
 }
 
 
