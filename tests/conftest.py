@@ -3,14 +3,9 @@ names one), a frozen clock, and helpers that hide the clicks of a sign-in."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import re
 import secrets
 import uuid
-from html import unescape
 from pathlib import Path
-from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 import sqlalchemy as sa
@@ -18,9 +13,8 @@ import sqlalchemy as sa
 from idp import create_app
 from idp.clock import FrozenClock
 from idp.db import db
+from tests.support.flows import ISSUER, PASSWORD, Flow, empty_tables  # noqa: F401
 
-ISSUER = "http://localhost"
-PASSWORD = "correct horse battery"
 TESTS = Path(__file__).parent
 
 
@@ -138,17 +132,11 @@ def app(migrated, keys_dir, adapters):
     )
     app.config["TESTING"] = True
     with app.app_context():
-        _empty_tables()
+        empty_tables()
     yield app
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
-
-
-def _empty_tables():
-    with db.engine.begin() as connection:
-        for table in reversed(db.metadata.sorted_tables):
-            connection.execute(table.delete())
 
 
 @pytest.fixture
@@ -187,98 +175,6 @@ def make_client(app):
     return make
 
 
-# --- browser-like helpers -----------------------------------------------------------------
-
-def csrf_token(html: str) -> str:
-    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
-    assert match, "page has no CSRF token"
-    return match.group(1)
-
-
-def hidden_fields(html: str) -> dict:
-    fields = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html)
-    return {name: unescape(value) for name, value in fields}
-
-
-def pkce_pair() -> tuple[str, str]:
-    verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=")
-    return verifier, challenge.decode()
-
-
-def query_of(location: str) -> dict:
-    return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
-
-
-class Flow:
-    """The clicks of a sign-in through /authorize, as a person with a browser would make them."""
-
-    def __init__(self, web, client_id, redirect_uri="https://rp.example/callback"):
-        self.web, self.client_id, self.redirect_uri = web, client_id, redirect_uri
-        self.verifier, self.challenge = pkce_pair()
-
-    def params(self, **extra) -> dict:
-        params = {
-            "client_id": self.client_id, "redirect_uri": self.redirect_uri,
-            "response_type": "code", "scope": "openid profile email moc offline_access",
-            "state": "state-" + secrets.token_hex(4), "nonce": "nonce-" + secrets.token_hex(4),
-            "code_challenge": self.challenge, "code_challenge_method": "S256",
-        }
-        params.update(extra)
-        return {k: v for k, v in params.items() if v is not None}
-
-    def authorize(self, **extra):
-        return self.web.get("/authorize?" + urlencode(self.params(**extra)))
-
-    def sign_in(self, email="somchai@example.com", password=PASSWORD, interaction=None):
-        page = self.web.get("/login" + (f"?interaction={interaction}" if interaction else ""))
-        form = {"csrf_token": csrf_token(page.get_data(as_text=True)), "email": email,
-                "password": password}
-        if interaction:
-            form["interaction"] = interaction
-        return self.web.post("/login", data=form)
-
-    def follow(self, response, email="somchai@example.com", password=PASSWORD, consent=True):
-        """Follow IdP-internal redirects (login, consent) until the response leaves the IdP."""
-        for _ in range(10):
-            location = response.headers.get("Location", "")
-            if response.status_code != 302 or location.startswith("https://rp.example"):
-                return response
-            path = urlsplit(location)
-            query = query_of(location)
-            if path.path == "/consent" and not consent:
-                return response
-            if path.path == "/login":
-                response = self.sign_in(email, password, query.get("interaction"))
-            elif path.path == "/consent" and consent:
-                page = self.web.get(location)
-                response = self.web.post("/consent", data={
-                    "csrf_token": csrf_token(page.get_data(as_text=True)),
-                    "interaction": query["interaction"], "decision": "allow"})
-            else:
-                response = self.web.get(location)
-        raise AssertionError("too many redirects")
-
-    def code(self, **extra) -> str:
-        response = self.follow(self.authorize(**extra))
-        assert response.status_code == 302, response.get_data(as_text=True)
-        query = query_of(response.headers["Location"])
-        assert "code" in query, query
-        return query["code"]
-
-    def exchange(self, code, secret, **extra):
-        data = {"grant_type": "authorization_code", "code": code,
-                "redirect_uri": self.redirect_uri, "code_verifier": self.verifier}
-        data.update(extra)
-        data = {k: v for k, v in data.items() if v is not None}
-        return self.web.post("/token", data=data, auth=(self.client_id, secret) if secret else None)
-
-    def tokens(self, secret, **extra) -> dict:
-        response = self.exchange(self.code(**extra), secret)
-        assert response.status_code == 200, response.get_data(as_text=True)
-        return response.json
-
-
 @pytest.fixture
 def flow(web, make_user, make_client):
     """A person with an account, a confidential client, and the flow between them."""
@@ -287,15 +183,3 @@ def flow(web, make_user, make_client):
     the_flow = Flow(web, client_id)
     the_flow.secret = secret
     return the_flow
-
-
-def decode_jwt(app, token: str) -> dict:
-    """Verify ``token`` against the app's published JWKS, as a relying party would."""
-    from joserfc import jwt
-    from joserfc.jwk import KeySet
-
-    with app.app_context():
-        from idp.oidc.server import key_store
-
-        jwks = key_store().jwks(app.extensions["idp.clock"].now())
-    return jwt.decode(token, KeySet.import_key_set(jwks)).claims

@@ -8,7 +8,8 @@ from html import unescape
 
 import pyotp
 import pytest
-from conftest import PASSWORD, csrf_token
+
+from tests.support.flows import PASSWORD, csrf_token
 
 
 def set_roles(app, sub: str, roles) -> None:

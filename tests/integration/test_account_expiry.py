@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from conftest import decode_jwt, query_of
+from tests.support.flows import decode_jwt, query_of
 
 
 def set_expiry(app, at):
@@ -93,7 +93,7 @@ def test_disabled_account_tokens_stop_working(app, flow, clock):
 
 
 def test_permanent_account_says_it_never_expires(app, web, make_user, make_client):
-    from conftest import Flow
+    from tests.support.flows import Flow
 
     make_user(email="p@example.com", permanent=True)
     client_id, secret = make_client()

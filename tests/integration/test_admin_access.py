@@ -87,7 +87,7 @@ def send(person_web, method, path, token):
 
 
 def test_anonymous_is_sent_to_sign_in_everywhere(app, web, world):
-    from conftest import csrf_token
+    from tests.support.flows import csrf_token
 
     token = csrf_token(web.get("/login").get_data(as_text=True))
     for endpoint, path, method in requests_for(app, world):

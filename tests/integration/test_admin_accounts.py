@@ -99,7 +99,7 @@ def test_the_account_page_shows_membership_sessions_consents_and_events(admin, f
 
 def test_disabling_ends_sessions_revokes_tokens_and_tells_the_relying_parties(
         app, admin, web, make_client, member, http):
-    from conftest import Flow
+    from tests.support.flows import Flow
 
     client_id, secret = make_client(name="BC", backchannel_logout_uri="https://rp.example/bc")
     flow = Flow(web, client_id)
@@ -130,9 +130,8 @@ def test_end_all_sessions(app, admin, flow, member):
 
 
 def test_revoking_staff_status_is_audited_and_cuts_staff_only_clients(app, admin, web, make_client, member):
-    from conftest import Flow
-
     from idp.accounts.service import find_by_sub
+    from tests.support.flows import Flow
 
     with app.app_context():
         user = find_by_sub(member)

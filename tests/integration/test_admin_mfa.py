@@ -41,7 +41,8 @@ def test_enrolment_shows_an_inline_svg_qr_code_and_the_same_secret_on_reload(con
 def test_enrolment_needs_a_right_code_from_the_app(console):
     admin = console(enrol=False)
     from admin_support import page_secret
-    from conftest import csrf_token
+
+    from tests.support.flows import csrf_token
 
     html = admin.web.get("/admin/mfa/enrol").get_data(as_text=True)
     admin.secret = page_secret(html)

@@ -39,7 +39,7 @@ def test_migrations_match_the_models(app):
 
 
 def test_discovery_names_every_endpoint_under_the_issuer(web):
-    from conftest import ISSUER
+    from tests.support.flows import ISSUER
 
     meta = web.get("/.well-known/openid-configuration").json
     assert meta["issuer"] == ISSUER

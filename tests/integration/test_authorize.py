@@ -5,7 +5,8 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 import pytest
-from conftest import ISSUER, hidden_fields, query_of
+
+from tests.support.flows import ISSUER, hidden_fields, query_of
 
 
 def rp_error(response) -> dict:
@@ -63,7 +64,7 @@ def test_invalid_requests_are_sent_back_to_the_client_with_state_and_iss(flow, c
 
 
 def test_public_client_without_pkce_is_refused(web, make_user, make_client):
-    from conftest import Flow
+    from tests.support.flows import Flow
 
     make_user()
     client_id, _ = make_client(auth_method="none")
@@ -72,7 +73,7 @@ def test_public_client_without_pkce_is_refused(web, make_user, make_client):
 
 
 def test_client_set_to_require_pkce_refuses_a_request_without_it(web, make_user, make_client):
-    from conftest import Flow
+    from tests.support.flows import Flow
 
     client_id, _ = make_client(require_pkce=True)
     query = rp_error(Flow(web, client_id).authorize(code_challenge=None, code_challenge_method=None))
@@ -101,7 +102,7 @@ def test_prompt_none_without_consent_returns_consent_required(flow):
 
 
 def test_prompt_login_forces_a_fresh_sign_in(app, flow, clock):
-    from conftest import decode_jwt
+    from tests.support.flows import decode_jwt
 
     first = decode_jwt(app, flow.tokens(flow.secret)["id_token"])
     clock.advance(minutes=5)
@@ -132,7 +133,7 @@ def test_prompt_consent_shows_the_consent_page_even_after_consent(flow):
 
 
 def test_denying_consent_returns_access_denied(flow):
-    from conftest import csrf_token
+    from tests.support.flows import csrf_token
 
     response = flow.follow(flow.authorize(), consent=False)
     location = response.headers["Location"]
@@ -144,7 +145,7 @@ def test_denying_consent_returns_access_denied(flow):
 
 
 def test_trusted_client_skips_consent(web, make_user, make_client):
-    from conftest import Flow
+    from tests.support.flows import Flow
 
     make_user()
     client_id, _ = make_client(trusted=True)
@@ -212,7 +213,7 @@ def test_form_post_response_mode_posts_code_state_and_iss(flow):
 
 
 def test_select_account_lets_the_person_continue_or_switch(flow):
-    from conftest import csrf_token
+    from tests.support.flows import csrf_token
 
     flow.code()
     location = flow.authorize(prompt="select_account").headers["Location"]
@@ -230,7 +231,7 @@ def test_repeated_parameters_are_refused(flow):
 
 
 def test_scopes_the_client_may_not_have_are_dropped(app, web, make_user, make_client):
-    from conftest import Flow
+    from tests.support.flows import Flow
 
     make_user()
     client_id, secret = make_client(scope="openid email")
@@ -239,7 +240,7 @@ def test_scopes_the_client_may_not_have_are_dropped(app, web, make_user, make_cl
 
 
 def test_removing_an_application_on_the_account_page_revokes_consent_and_tokens(flow):
-    from conftest import csrf_token
+    from tests.support.flows import csrf_token
 
     tokens = flow.tokens(flow.secret)
     page = flow.web.get("/account").get_data(as_text=True)

@@ -60,7 +60,7 @@ def test_disabled_client_can_no_longer_start_a_sign_in(app, flow):
 
 
 def test_users_create_reads_the_password_from_stdin(app, web):
-    from conftest import csrf_token
+    from tests.support.flows import csrf_token
 
     result = run(app, "users", "create", "--email", "admin@moc.go.th", "--password-stdin",
                  "--admin", "--json", input="a long enough password\n")

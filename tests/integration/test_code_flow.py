@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import ISSUER, decode_jwt, query_of
+from tests.support.flows import ISSUER, decode_jwt, query_of
 
 
 def test_code_flow_issues_tokens_and_an_id_token_with_the_claims_contract(app, flow):

@@ -6,7 +6,8 @@ from __future__ import annotations
 import logging
 
 import pytest
-from conftest import PASSWORD, csrf_token, decode_jwt
+
+from tests.support.flows import PASSWORD, csrf_token, decode_jwt
 
 SOMCHAI = {"citizen_id": "1-1017-00230-70-8", "first_name_th": "สมชาย", "last_name_th": "ใจดี",
            "birthdate": "14/03/2528"}
@@ -15,7 +16,7 @@ RAW_ID = "1101700230708"
 
 @pytest.fixture
 def member(make_user, web):
-    from conftest import Flow
+    from tests.support.flows import Flow
 
     make_user()
     Flow(web, "unused").sign_in()
@@ -60,7 +61,7 @@ def test_citizen_id_is_encrypted_found_by_keyed_hash_and_shown_masked(app, membe
 
 
 def test_after_verification_the_id_token_says_permanent_and_never_expires(app, member, make_client):
-    from conftest import Flow
+    from tests.support.flows import Flow
 
     submit(member)
     client_id, secret = make_client()
@@ -85,7 +86,7 @@ def test_mismatching_data_changes_nothing_and_keeps_the_form(app, member, change
 
 
 def test_card_no_longer_valid_tells_the_person_to_contact_the_district_office(app, web, make_user):
-    from conftest import Flow
+    from tests.support.flows import Flow
 
     make_user(email="w@example.com", given_name_th="วิไลวรรณ", family_name_th="ศรีสุข")
     Flow(web, "x").sign_in(email="w@example.com")
@@ -119,16 +120,15 @@ def test_registry_that_cannot_be_reached_is_reported_as_down_and_changes_nothing
                       "OIDC": {"KEYS_DIR": str(keys_dir)}},
                      adapters={**adapters, "citizen_registry": down})
     with app.app_context():
-        from conftest import _empty_tables
-
         from idp.accounts.service import create_user
         from idp.db import db
+        from tests.support.flows import empty_tables as _empty_tables
 
         _empty_tables()
         create_user("somchai@example.com", PASSWORD, given_name_th="สมชาย", family_name_th="ใจดี")
         db.session.commit()
     web = app.test_client()
-    from conftest import Flow
+    from tests.support.flows import Flow
 
     Flow(web, "x").sign_in()
     web.get("/lang/en")
@@ -141,7 +141,7 @@ def test_registry_that_cannot_be_reached_is_reported_as_down_and_changes_nothing
 
 
 def test_one_citizen_id_backs_at_most_one_account(app, web, member, make_user):
-    from conftest import Flow
+    from tests.support.flows import Flow
 
     submit(member)
     make_user(email="twin@example.com")
@@ -160,7 +160,7 @@ def test_attempts_are_rate_limited_per_account(app, member):
 
 
 def test_attempts_are_rate_limited_per_citizen_id_across_accounts(app, make_user):
-    from conftest import Flow
+    from tests.support.flows import Flow
 
     app.config["RATE_LIMITS"]["IDENTITY_CHECK_PER_CITIZEN_ID"] = "2 per hour"
     for n in range(3):
@@ -191,7 +191,7 @@ def test_citizen_id_is_never_in_a_url(member):
 
 
 def test_expired_member_can_still_verify_and_then_use_services(app, member, make_client, clock):
-    from conftest import Flow, query_of
+    from tests.support.flows import Flow, query_of
 
     client_id, secret = make_client()
     clock.advance(days=61)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from conftest import ISSUER, csrf_token, decode_jwt, hidden_fields, query_of
+from tests.support.flows import ISSUER, csrf_token, decode_jwt, hidden_fields, query_of
 
 
 def signed_in(flow) -> dict:
@@ -62,7 +62,7 @@ def test_confirmation_keeps_the_post_logout_redirect(flow):
 
 
 def test_back_channel_logout_token_is_sent_to_each_client_of_the_session(app, flow, make_client, http):
-    from conftest import Flow
+    from tests.support.flows import Flow
 
     bc_id, bc_secret = make_client(name="BC", backchannel_logout_uri="https://rp.example/bc")
     Flow(flow.web, bc_id).code()
@@ -77,7 +77,7 @@ def test_back_channel_logout_token_is_sent_to_each_client_of_the_session(app, fl
 
 
 def test_logout_completes_when_the_back_channel_receiver_is_down(app, flow, make_client, http):
-    from conftest import Flow
+    from tests.support.flows import Flow
 
     bc_id, _ = make_client(name="BC", backchannel_logout_uri="https://rp.example/bc")
     Flow(flow.web, bc_id).code()

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import re
 
-from conftest import PASSWORD, Flow, csrf_token
-
+from tests.support.flows import PASSWORD, Flow, csrf_token
 from tests.support.smtp import body_of
 
 NEW = "a brand new passphrase"

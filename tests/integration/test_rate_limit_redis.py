@@ -6,9 +6,9 @@ import os
 import secrets
 
 import pytest
-from conftest import csrf_token
 
 from idp import create_app
+from tests.support.flows import csrf_token
 
 REDIS_URL = os.environ.get("IDP_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import admin_support
 import pytest
 import test_staff
-from conftest import Flow, decode_jwt
 from test_staff import PRAYOON, png_bytes, staff_check, stored, upload
+
+from tests.support.flows import Flow, decode_jwt
 
 console = admin_support.console
 applicant = test_staff.applicant  # the fixture: a member on the document path

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import PASSWORD, csrf_token
+from tests.support.flows import PASSWORD, csrf_token
 
 
 def sign_in(web, email="somchai@example.com", password=PASSWORD):

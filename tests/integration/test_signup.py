@@ -6,8 +6,8 @@ import re
 import threading
 
 import pytest
-from conftest import PASSWORD, csrf_token
 
+from tests.support.flows import PASSWORD, csrf_token
 from tests.support.smtp import body_of
 
 FORM = {
@@ -155,7 +155,7 @@ def test_green_button_leads_to_the_identity_check(web):
 
 
 def test_signup_started_from_a_relying_party_returns_to_it(app, web, make_client):
-    from conftest import Flow, query_of
+    from tests.support.flows import Flow, query_of
 
     client_id, _ = make_client(trusted=True)
     flow = Flow(web, client_id)
@@ -214,7 +214,7 @@ def test_signup_still_succeeds_when_mail_cannot_be_sent(migrated, keys_dir, cloc
                       "OIDC": {"KEYS_DIR": str(keys_dir)}}, adapters={"clock": clock, "mailer": dead})
     web = app.test_client()
     with app.app_context():
-        from conftest import _empty_tables
+        from tests.support.flows import empty_tables as _empty_tables
 
         _empty_tables()
     assert sign_up(web).status_code == 302

@@ -7,7 +7,8 @@ import io
 import json
 
 import pytest
-from conftest import Flow, csrf_token, decode_jwt, query_of
+
+from tests.support.flows import Flow, csrf_token, decode_jwt, query_of
 
 SOMCHAI = {"citizen_id": "1101700230708", "first_name_th": "สมชาย", "last_name_th": "ใจดี",
            "birthdate": "14/03/2528"}      # in AD (enabled) and in DPIS

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from conftest import Flow, decode_jwt
+from tests.support.flows import Flow, decode_jwt
 
 
 def test_client_using_another_auth_method_than_registered_is_refused(flow):

@@ -179,18 +179,21 @@ def _dispose_engines(app: Flask) -> None:
 
 
 @contextmanager
-def live_idp(workdir: Path, environ=os.environ) -> Iterator[LiveIdP]:
-    """An IdP with a fresh database and keys, served on a free loopback port."""
+def live_idp(workdir: Path, environ=os.environ, *, settings: dict | None = None,
+             adapters: dict | None = None) -> Iterator[LiveIdP]:
+    """An IdP with a fresh database and keys, served on a free loopback port; ``settings``
+    are merged over the live defaults, ``adapters`` go to ``create_app`` (e.g. a mailer)."""
     from idp import create_app
+    from idp.config import merge
 
     sock = loopback_socket()
     with scratch_database(workdir, environ) as database_url:
-        app = create_app({
+        app = create_app(merge({
             "ISSUER": url_of(sock),
             "DATABASE_URL": database_url,
             "SECRET_KEY": secrets.token_urlsafe(32),
             "OIDC": {"KEYS_DIR": str(workdir / "keys")},
-        })
+        }, settings or {}), adapters=adapters)
         _migrate(app)
         live = serve(app, sock)
         try:
@@ -219,15 +222,16 @@ class LiveRP:
 
 
 @contextmanager
-def live_demo_rp(idp: LiveIdP) -> Iterator[LiveRP]:
-    """The demo RP, registered at ``idp`` (consent required, back-channel logout on)."""
+def live_demo_rp(idp: LiveIdP, *, name: str = "Demo RP", **client_settings) -> Iterator[LiveRP]:
+    """The demo RP, registered at ``idp`` (consent required, back-channel logout on);
+    ``client_settings`` as for ``LiveIdP.create_client`` (e.g. ``staff_only=True``)."""
     from clients.demo_rp import create_app
 
     sock = loopback_socket()
     base_url = url_of(sock)
     client = idp.create_client(
-        "Demo RP", f"{base_url}/callback", post_logout_redirect_uris=[f"{base_url}/"],
-        backchannel_logout_uri=f"{base_url}/backchannel-logout",
+        name, f"{base_url}/callback", post_logout_redirect_uris=[f"{base_url}/"],
+        backchannel_logout_uri=f"{base_url}/backchannel-logout", **client_settings,
     )
     app = create_app({
         "ISSUER": idp.url, "CLIENT_ID": client.client_id, "CLIENT_SECRET": client.client_secret,
