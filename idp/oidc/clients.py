@@ -33,6 +33,11 @@ def N_(msgid: str) -> str:
     return msgid
 
 
+LIFETIME_LABELS = {"access_token_lifetime": N_("access token lifetime"),
+                   "id_token_lifetime": N_("ID token lifetime"),
+                   "refresh_token_lifetime": N_("refresh token lifetime")}
+
+
 @dataclass(frozen=True)
 class Problem:
     """Why settings are refused: an English msgid (in the catalog), the label of the field it
@@ -174,7 +179,7 @@ class ClientSettings:
             if value is not None and not MIN_LIFETIME_SECONDS <= value <= longest:
                 problems.append(Problem(
                     N_("%(field)s must be between 60 seconds and the server's %(value)s seconds."),
-                    name.replace("_", " "), str(longest)))
+                    LIFETIME_LABELS[name], str(longest)))
         return problems
 
 
