@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 
 from idp.accounts.models import User
@@ -25,3 +26,10 @@ def cap_to_account(user: User, moment: datetime) -> datetime:
     if user.expires_at is None:
         return moment
     return min(moment, user.expires_at)
+
+
+def days_left(user: User, at: datetime) -> int | None:
+    """Whole days until expiry, counting a started day as a day (a new 60-day account has 60)."""
+    if user.expires_at is None:
+        return None
+    return max(0, math.ceil((user.expires_at - at) / timedelta(days=1)))

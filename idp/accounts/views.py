@@ -102,7 +102,7 @@ def account():
     return render_template(
         "accounts/account.html", user=user, form=EmptyForm(),
         expired=membership.is_expired(user, now()),
-        days_left=(user.expires_at - now()).days if user.expires_at else None,
+        days_left=membership.days_left(user, now()),
         linked=consent.linked_clients(user),
     )
 

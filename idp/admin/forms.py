@@ -82,7 +82,7 @@ def _lifetime(label):
 
 
 class ClientForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[
+    name = StringField(_l("Name of the service"), validators=[
         DataRequired(message=_l("Please enter a name.")), Length(max=200)])
     description = TextAreaField(_l("Description"), validators=[Length(max=2000)])
     logo_uri = StringField(_l("Logo URL (https)"))
