@@ -67,7 +67,7 @@ def test_approval_gives_the_badge_and_the_rp_sees_moc_staff(app, console, submit
     assert claims["moc_staff"] is True and claims["moc_staff_verified_by"] == "document"
 
 
-def test_rejection_needs_a_reason_which_the_member_then_sees(app, console, submitted, applicant):
+def test_rejection_needs_a_reason_which_the_member_then_sees(app, console, submitted, applicant, outbox):
     application_id, _ = submitted
     reviewer = console(("reviewer",), email="reviewer@moc.go.th")
     path = f"/admin/review/{application_id}"
@@ -76,6 +76,8 @@ def test_rejection_needs_a_reason_which_the_member_then_sees(app, console, submi
     reviewer.post(f"{path}/reject", csrf_from=path, reason="ไม่มีลายมือชื่อผู้บังคับบัญชา")
     assert stored(app, "p@example.com")["staff_status"] == "rejected"
     assert "ไม่มีลายมือชื่อผู้บังคับบัญชา" in applicant.get("/verify/staff/document").get_data(as_text=True)
+    [decision] = [m for m in outbox.wait_for("p@example.com", 2) if "was not approved" in m["Subject"]]
+    assert "ไม่มีลายมือชื่อผู้บังคับบัญชา" in decision.get_body(preferencelist=("plain",)).get_content()
     assert upload(applicant, png_bytes()).status_code == 302  # may submit again
 
 

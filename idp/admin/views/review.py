@@ -87,14 +87,8 @@ def review_approve(application_id: int):
     application = _decision_target(application_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    try:
-        applications.approve(application, g.admin_user)
-    except applications.AlreadyDecided:
-        flash(_l("Someone else has already decided on this submission."))
-        return redirect(url_for("admin.review_queue"))
-    mail_document_decision(application)
-    flash(_l("Approved: the member now carries the MOC personnel badge."))
-    return redirect(url_for("admin.review_queue"))
+    return _decide(application, lambda: applications.approve(application, g.admin_user),
+                   _l("Approved: the member now carries the MOC personnel badge."))
 
 
 @bp.post("/review/<int:application_id>/reject")
@@ -106,13 +100,20 @@ def review_reject(application_id: int):
         document = applications.store().open(application.document_id)
         return render_template("admin/review_detail.html", application=application, document=document,
                                approve_form=EmptyForm(), reject_form=form, own=False), 400
+    reason = form.reason.data.strip()
+    return _decide(application, lambda: applications.reject(application, g.admin_user, reason),
+                   _l("Rejected: the member is told why and may send a new document."))
+
+
+def _decide(application, decision, done):
+    """Record the decision (one reviewer wins), mail the member, back to the queue."""
     try:
-        applications.reject(application, g.admin_user, form.reason.data.strip())
+        decision()
     except applications.AlreadyDecided:
         flash(_l("Someone else has already decided on this submission."))
         return redirect(url_for("admin.review_queue"))
     mail_document_decision(application)
-    flash(_l("Rejected: the member is told why and may send a new document."))
+    flash(done)
     return redirect(url_for("admin.review_queue"))
 
 
