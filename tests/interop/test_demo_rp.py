@@ -20,7 +20,7 @@ from clients.demo_rp.sessions import local_sessions
 
 def json_block(page, element_id: str) -> dict:
     """The JSON the RP's page prints in ``<pre id=element_id>``."""
-    found = re.search(rf'<pre id="{element_id}">(.*?)</pre>', page.text, re.DOTALL)
+    found = re.search(rf'<pre id="{element_id}"[^>]*>(.*?)</pre>', page.text, re.DOTALL)
     assert found, f"no <pre id={element_id!r}> on {page.url}"
     return json.loads(html.unescape(found.group(1)))
 
