@@ -29,6 +29,23 @@ def make_link_token(purpose: str, payload: dict) -> str:
     return _serializer(purpose).dumps({**payload, "iat": timestamp(now())})
 
 
+def account_for_link(purpose: str, token: str, max_age_seconds: int, fingerprint):
+    """The account a genuine, unexpired link is for, while ``fingerprint(user)`` still matches
+    the one the link was made with (that is what makes it single-use); raises LinkInvalid or
+    LinkExpired."""
+    from idp.accounts.service import find_by_sub
+
+    payload = read_link_token(purpose, token, max_age_seconds)
+    user = find_by_sub(payload.get("sub", ""))
+    if user is None or user.disabled_at is not None or payload.get("f") != fingerprint(user):
+        raise LinkInvalid(purpose)
+    return user
+
+
+def make_account_link_token(purpose: str, user, fingerprint) -> str:
+    return make_link_token(purpose, {"sub": user.sub, "f": fingerprint(user)})
+
+
 def read_link_token(purpose: str, token: str, max_age_seconds: int) -> dict:
     """The payload of a genuine, unexpired token; raises LinkInvalid or LinkExpired."""
     try:

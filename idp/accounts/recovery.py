@@ -9,10 +9,10 @@ from flask import current_app
 
 from idp import audit, mail
 from idp.accounts import sessions
-from idp.accounts.links import LinkInvalid, make_link_token, read_link_token
+from idp.accounts.links import account_for_link, make_account_link_token
 from idp.accounts.models import User
 from idp.accounts.passwords import hash_password, verify_password
-from idp.accounts.service import find_by_email, find_by_sub
+from idp.accounts.service import find_by_email
 from idp.db import db
 from idp.urls import external_url
 
@@ -33,7 +33,7 @@ def request_reset(email: str) -> None:
     db.session.commit()
     if user is None or user.disabled_at is not None:
         return
-    token = make_link_token(RESET, {"sub": user.sub, "p": _password_fingerprint(user)})
+    token = make_account_link_token(RESET, user, _password_fingerprint)
     try:
         mail.send(user.email, "password_reset",
                   user=user, link=external_url("passwords.reset", token=token))
@@ -44,11 +44,7 @@ def request_reset(email: str) -> None:
 def user_for_reset(token: str) -> User:
     """The account a reset link is for; raises LinkInvalid (used, altered) or LinkExpired."""
     lifetime = current_app.config["ACCOUNTS"]["PASSWORD_RESET_LIFETIME_SECONDS"]
-    payload = read_link_token(RESET, token, lifetime)
-    user = find_by_sub(payload.get("sub", ""))
-    if user is None or user.disabled_at or payload.get("p") != _password_fingerprint(user):
-        raise LinkInvalid(RESET)
-    return user
+    return account_for_link(RESET, token, lifetime, _password_fingerprint)
 
 
 def reset_password(token: str, new_password: str) -> User:
@@ -67,10 +63,7 @@ def change_password(user: User, current_password: str, new_password: str) -> boo
         db.session.commit()
         return False
     user.password_hash = hash_password(new_password)
-    keep = sessions.current_session()
-    for other in list(user.sessions):
-        if other.ended_at is None and other is not keep:
-            sessions.end_session(other, reason="password_changed")
+    sessions.end_all_sessions(user, reason="password_changed", keep=sessions.current_session())
     audit.record("account:password:changed", actor=user, subject=user)
     db.session.commit()
     return True

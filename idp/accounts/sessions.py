@@ -114,16 +114,16 @@ def end_current_session(*, reason: str) -> LoginSession | None:
     return session
 
 
-def end_all_sessions(user: User, *, reason: str) -> int:
-    """End every live session of ``user`` (disable, password change); returns how many."""
+def end_all_sessions(user: User, *, reason: str, keep: LoginSession | None = None) -> int:
+    """End every live session of ``user`` but ``keep`` (disable, password change); returns how
+    many ended."""
     live = db.session.execute(
         db.select(LoginSession).filter_by(user_id=user.id, ended_at=None)
-    ).scalars()
-    count = 0
-    for session in live:
+    ).scalars().all()
+    ending = [s for s in live if keep is None or s.id != keep.id]
+    for session in ending:
         end_session(session, reason=reason)
-        count += 1
-    return count
+    return len(ending)
 
 
 def write_cookie(response):

@@ -10,9 +10,9 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from idp import audit, mail
-from idp.accounts.links import make_link_token, read_link_token
+from idp.accounts.links import LinkInvalid, account_for_link, make_account_link_token
 from idp.accounts.models import User
-from idp.accounts.service import EmailTaken, create_user, find_by_sub
+from idp.accounts.service import EmailTaken, create_user
 from idp.clock import now
 from idp.db import db
 from idp.urls import external_url
@@ -73,19 +73,16 @@ def _email_fingerprint(user: User) -> str:
 
 def send_verification_email(user: User) -> None:
     """Mail the verification link; raises mail.MailUnavailable."""
-    token = make_link_token(VERIFY_EMAIL, {"sub": user.sub, "e": _email_fingerprint(user)})
+    token = make_account_link_token(VERIFY_EMAIL, user, _email_fingerprint)
     link = external_url("signup.verify_email", token=token)
     mail.send(user.email, "verify_email", user=user, link=link)
 
 
 def confirm_email(token: str) -> User:
     """Mark the email verified; raises LinkInvalid (also when already used) or LinkExpired."""
-    from idp.accounts.links import LinkInvalid
-
     lifetime = current_app.config["ACCOUNTS"]["EMAIL_LINK_LIFETIME_SECONDS"]
-    payload = read_link_token(VERIFY_EMAIL, token, lifetime)
-    user = find_by_sub(payload.get("sub", ""))
-    if user is None or user.email_verified or payload.get("e") != _email_fingerprint(user):
+    user = account_for_link(VERIFY_EMAIL, token, lifetime, _email_fingerprint)
+    if user.email_verified:
         raise LinkInvalid(VERIFY_EMAIL)
     user.email_verified = True
     audit.record("account:email:verified", actor=user, subject=user)

@@ -40,8 +40,7 @@ def revoke(user, client_id: str) -> bool:
     if consent is None:
         return False
     db.session.delete(consent)
-    tokens._revoke((tokens.Token.user_id == user.id) & (tokens.Token.client_id == client_id),
-                   "consent_revoked")
+    tokens.revoke_user_client_tokens(user, [client_id], "consent_revoked")
     audit.record("oidc:consent:revoked", actor=user, subject=user, client_id=client_id)
     return True
 

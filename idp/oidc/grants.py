@@ -46,8 +46,9 @@ def usable_user(user, client=None):
     allowed by the client's policy (staff_only, permanent_only)."""
     if user is None or not membership.is_usable(user, now()):
         raise InvalidGrantError("the account is disabled or has expired")
-    if policy_problem(user, client):
-        raise InvalidGrantError(f"this client's policy refuses the account ({policy_problem(user, client)})")
+    problem = policy_problem(user, client)
+    if problem:
+        raise InvalidGrantError(f"this client's policy refuses the account ({problem})")
     return user
 
 

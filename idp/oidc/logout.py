@@ -93,10 +93,15 @@ def notify_backchannel(session) -> None:
     that took part; they are sent once the transaction that ended the session has committed,
     so an RP that calls back (e.g. introspection) already sees the session ended."""
     tokens.revoke_session_tokens(session.sid)
-    pending = g.setdefault("idp_backchannel_pending", [])
     for client in clients_in_session(session.sid):
-        if client.backchannel_logout_uri:
-            pending.append((client.client_id, logout_token(client, session.user.sub, session.sid)))
+        queue_logout(client, session.user.sub, session.sid)
+
+
+def queue_logout(client: Client, sub: str, sid: str) -> None:
+    """Queue a logout token for ``client`` if it registered a back-channel URI."""
+    if client.backchannel_logout_uri:
+        g.setdefault("idp_backchannel_pending", []).append(
+            (client.client_id, logout_token(client, sub, sid)))
 
 
 def deliver_pending(error=None) -> None:
@@ -137,11 +142,9 @@ def end_staff_only_access(user) -> None:
         db.select(Client).where(Client.staff_only.is_(True))).scalars()}
     if not staff_only:
         return
-    tokens._revoke((tokens.Token.user_id == user.id) & tokens.Token.client_id.in_(staff_only),
-                   "staff_status_lost")
+    tokens.revoke_user_client_tokens(user, list(staff_only), "staff_status_lost")
     live = db.session.execute(db.select(LoginSession).filter_by(user_id=user.id, ended_at=None)).scalars()
-    pending = g.setdefault("idp_backchannel_pending", [])
     for session in live:
         for client in clients_in_session(session.sid):
-            if client.client_id in staff_only and client.backchannel_logout_uri:
-                pending.append((client.client_id, logout_token(client, user.sub, session.sid)))
+            if client.client_id in staff_only:
+                queue_logout(client, user.sub, session.sid)

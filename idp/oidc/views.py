@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from authlib.common.urls import add_params_to_uri
 from flask import (
     Blueprint,
@@ -138,8 +140,7 @@ def decide(request_, client, interaction_id):
 
 
 def _started_at(entry):
-    from datetime import UTC, datetime
-
+    """When the interaction began (prompt=login asks for a sign-in newer than that)."""
     if entry is None:
         return now()
     return datetime.fromtimestamp(entry["started_at"], UTC)

@@ -16,7 +16,7 @@ from idp.verification.documents import max_upload_bytes
 from idp.verification.forms import IdentityForm
 from idp.verification.service import registry, verify_identity
 from idp.verification.staff import verify_staff
-from idp.verification.views import MESSAGES, _person, continue_after_verification
+from idp.verification.views import MESSAGES, continue_after_verification, person_from_form
 
 bp = Blueprint("staff", __name__)
 FORM_PDF = "forms/moc-account-staff-application.pdf"
@@ -50,7 +50,7 @@ def staff_method():
     form = IdentityForm(needs_laser_code=needs_laser)
     if request.method == "POST" and (user.identity_verified or form.validate_on_submit()):
         if not user.identity_verified:
-            outcome = verify_identity(user, _person(form))
+            outcome = verify_identity(user, person_from_form(form))
             if not outcome.verified:
                 return _page(form, user, needs_laser, MESSAGES[outcome.status]), 422
         return _after_lookup(verify_staff(user))

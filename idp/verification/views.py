@@ -38,7 +38,8 @@ def choose_method():
     return render_template("verification/choose_method.html", user=user)
 
 
-def _person(form: IdentityForm) -> PersonToCheck:
+def person_from_form(form: IdentityForm) -> PersonToCheck:
+    """What the member typed on the identity form, normalised for DOPA."""
     return PersonToCheck(
         citizen_id=normalize_citizen_id(form.citizen_id.data),
         first_name_th=form.first_name_th.data, last_name_th=form.last_name_th.data,
@@ -61,7 +62,7 @@ def identity():
         return _page(form, user, needs_laser)
     if not form.validate_on_submit():
         return _page(form, user, needs_laser), 400
-    outcome = verify_identity(user, _person(form))
+    outcome = verify_identity(user, person_from_form(form))
     if outcome.verified:
         flash(MESSAGES["verified"])
         return continue_after_verification()

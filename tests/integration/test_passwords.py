@@ -142,3 +142,16 @@ def test_a_failed_mail_is_retried_on_the_next_run(app, make_user, outbox, clock,
     assert "sent 0" in run(app, "accounts", "remind-expiring").output
     app.extensions[EXTENSION] = working
     assert "sent 1" in run(app, "accounts", "remind-expiring").output
+
+
+def test_a_link_made_for_one_purpose_is_refused_for_another(app):
+    """Each purpose signs with its own salt, so a token cannot be replayed elsewhere."""
+    import pytest
+
+    from idp.accounts.links import LinkInvalid, make_link_token, read_link_token
+
+    with app.test_request_context("/"):
+        token = make_link_token("verify-email", {"sub": "x"})
+        assert read_link_token("verify-email", token, 60)["sub"] == "x"
+        with pytest.raises(LinkInvalid):
+            read_link_token("password-reset", token, 60)
