@@ -185,7 +185,7 @@ def keys_rotate(alg, immediately):
 
 # --- accounts and personal data -----------------------------------------------------------
 
-@click.group("accounts", help="Jobs on member accounts (for cron).")
+@click.group("accounts", help="Member accounts: jobs for cron, and sign-in unlock.")
 def accounts_group():
     pass
 
