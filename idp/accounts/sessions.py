@@ -87,7 +87,7 @@ def touch_current_session() -> None:
     """before_request: note that the live SSO session is in use, so that the idle timeout counts
     from the last request, reads included. Written at most once a minute (reads stay cheap), at
     the start of the request in a transaction of its own (nothing else is pending yet)."""
-    if request.endpoint == "static" or not request.cookies.get(_settings()["COOKIE_NAME"]):
+    if request.endpoint == "static":
         return
     session, moment = current_session(), now()
     if session is None or moment - session.last_seen_at < TOUCH_INTERVAL:
