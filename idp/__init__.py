@@ -91,6 +91,7 @@ def _init_extensions(app: Flask, adapters: dict) -> None:
         sessions.on_session_ended(logout.notify_backchannel)
     staff.on_staff_lost(app, logout.end_staff_only_access)
     app.before_request(allow_document_upload)
+    app.before_request(sessions.touch_current_session)
     app.teardown_appcontext(logout.deliver_pending)
     app.after_request(sessions.write_cookie)
     app.after_request(security.headers)

@@ -185,7 +185,7 @@ def keys_rotate(alg, immediately):
 
 # --- accounts and personal data -----------------------------------------------------------
 
-@click.group("accounts", help="Jobs on member accounts (for cron).")
+@click.group("accounts", help="Member accounts: jobs for cron, and sign-in unlock.")
 def accounts_group():
     pass
 
@@ -197,6 +197,26 @@ def accounts_remind_expiring():
     from idp.accounts.reminders import remind_expiring
 
     click.echo(f"sent {remind_expiring()} reminder(s)")
+
+
+@accounts_group.command("unlock")
+@click.argument("email")
+@click.option("--reason", default="", help="Why (kept in the audit log).")
+@with_appcontext
+def accounts_unlock(email, reason):
+    """Clear the sign-in throttles of the account with EMAIL (audited)."""
+    from idp import audit
+    from idp.accounts.service import find_by_email
+    from idp.accounts.sign_in import unlock_sign_in
+
+    user = find_by_email(email)
+    if user is None:
+        _fail([f"no account has the email {email!r}"])
+    unlock_sign_in(user)
+    audit.record("admin:account:sign_in_unlocked", subject=user,
+                 details={"reason": reason.strip(), "via": "cli"})
+    db.session.commit()
+    click.echo(f"sign-in unlocked for {user.sub}")
 
 
 @click.group("pdpa", help="Keys that protect citizen IDs.")

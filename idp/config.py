@@ -41,7 +41,8 @@ DEFAULTS: dict = {
         "BACKCHANNEL_TIMEOUT_SECONDS": 3,
     },
     "RATE_LIMITS": {
-        "LOGIN_PER_ACCOUNT": "5 per 15 minutes",
+        "LOGIN_PER_ACCOUNT": "50 per hour",
+        "LOGIN_PER_ACCOUNT_IP": "5 per 15 minutes",
         "LOGIN_PER_IP": "30 per 15 minutes",
         "TOKEN_PER_CLIENT": "120 per minute",
         "MFA_PER_ACCOUNT": "5 per 15 minutes",

@@ -52,8 +52,15 @@ class Throttle:
     def reset(self, key: str) -> None:
         self._strategy().clear(self._limit(), self.name, self._key(key))
 
+    def used(self, key: str) -> bool:
+        """True when ``key`` has spent any of its budget in the current window."""
+        limit = self._limit()
+        stats = self._strategy().get_window_stats(limit, self.name, self._key(key))
+        return stats.remaining < limit.amount
+
 
 LOGIN_PER_ACCOUNT = Throttle("LOGIN_PER_ACCOUNT")
+LOGIN_PER_ACCOUNT_IP = Throttle("LOGIN_PER_ACCOUNT_IP")
 LOGIN_PER_IP = Throttle("LOGIN_PER_IP")
 SIGNUP_PER_IP = Throttle("SIGNUP_PER_IP")
 PASSWORD_RESET_PER_IP = Throttle("PASSWORD_RESET_PER_IP")

@@ -62,6 +62,9 @@ class User(db.Model):
 
     roles: Mapped[list] = mapped_column(JSON, default=list)
     disabled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # When an admin last cleared the sign-in throttles: part of every throttle key of the
+    # account, so a new value starts every count afresh (idp/accounts/sign_in.py).
+    sign_in_unlocked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
     sessions: Mapped[list[LoginSession]] = relationship(back_populates="user")

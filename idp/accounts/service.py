@@ -1,16 +1,14 @@
-"""Account services: creating accounts and checking a password sign-in."""
+"""Account services: creating and finding accounts (password sign-in: idp/accounts/sign_in.py)."""
 
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
 
 from flask import current_app
 
-from idp import audit
 from idp.accounts import membership
 from idp.accounts.models import User
-from idp.accounts.passwords import hash_password, needs_rehash, verify_password
+from idp.accounts.passwords import hash_password
 from idp.clock import now
 from idp.db import db
 
@@ -56,27 +54,3 @@ def create_user(email: str, password: str | None, *, permanent: bool = False, **
     db.session.add(user)
     db.session.flush()
     return user
-
-
-@dataclass(frozen=True)
-class SignInResult:
-    user: User | None
-    reason: str | None = None  # "bad_credentials" | "disabled"; never shown apart to the user
-
-    @property
-    def ok(self) -> bool:
-        return self.user is not None and self.reason is None
-
-
-def check_password_sign_in(email: str, password: str) -> SignInResult:
-    """Check credentials and audit the outcome; the result never says whether the email exists."""
-    user = find_by_email(email)
-    if user is None or not verify_password(user.password_hash, password):
-        audit.record("account:login:failure", subject=user, details={"reason": "bad_credentials"})
-        return SignInResult(None, "bad_credentials")
-    if user.disabled_at is not None:
-        audit.record("account:login:failure", subject=user, details={"reason": "disabled"})
-        return SignInResult(user, "disabled")
-    if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
-    return SignInResult(user)

@@ -11,6 +11,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask import current_app, g, request
+from sqlalchemy import update
 
 from idp import audit
 from idp.accounts.models import LoginSession, User
@@ -19,6 +20,8 @@ from idp.config import is_loopback_url
 from idp.db import db
 
 _ENDED_HOOKS = "idp.session_ended_hooks"
+# How stale the stored time of last use may get: the idle timeout is exact to this much.
+TOUCH_INTERVAL = timedelta(minutes=1)
 
 
 def _hash(token: str) -> str:
@@ -74,11 +77,27 @@ def current_session() -> LoginSession | None:
         ).scalar_one_or_none()
         if found is not None and is_live(found, now()):
             session = found
-            session.last_seen_at = now()
     g.idp_session = session
     if token and session is None:
         g.idp_session_cookie = ""  # clear a cookie that names nothing live
     return session
+
+
+def touch_current_session() -> None:
+    """before_request: note that the live SSO session is in use, so that the idle timeout counts
+    from the last request, reads included. Written at most once a minute (reads stay cheap), at
+    the start of the request in a transaction of its own (nothing else is pending yet)."""
+    if request.endpoint == "static":
+        return
+    session, moment = current_session(), now()
+    if session is None or moment - session.last_seen_at < TOUCH_INTERVAL:
+        return
+    db.session.execute(
+        update(LoginSession)
+        .where(LoginSession.id == session.id, LoginSession.last_seen_at < moment)
+        .values(last_seen_at=moment)
+    )
+    db.session.commit()
 
 
 def current_user() -> User | None:

@@ -18,12 +18,11 @@ from flask_babel import gettext as _
 from idp import audit
 from idp.accounts import membership
 from idp.accounts.forms import EmptyForm, SignInForm
-from idp.accounts.service import check_password_sign_in, email_key
 from idp.accounts.sessions import current_session, current_user, end_current_session, start_session
+from idp.accounts.sign_in import sign_in_with_password
 from idp.clock import now
 from idp.db import db
 from idp.oidc import consent, interactions
-from idp.ratelimit import LOGIN_PER_ACCOUNT, LOGIN_PER_IP
 from idp.urls import same_site_path
 
 bp = Blueprint("accounts", __name__)
@@ -61,22 +60,18 @@ def login():
 
 
 def _sign_in(form: SignInForm, interaction_id: str | None):
-    account_key, ip = email_key(form.email.data), request.remote_addr or "unknown"
-    if LOGIN_PER_ACCOUNT.exhausted(account_key) or LOGIN_PER_IP.exhausted(ip):
-        audit.record("account:login:throttled", details={"ip": ip})
+    ip = request.remote_addr or "unknown"
+    result = sign_in_with_password(form.email.data, form.password.data, ip)
+    if result.reason == "throttled":
         db.session.commit()
         form.password.errors.append(_("Too many failed attempts. Please wait 15 minutes and try again."))
         return render_template("accounts/login.html", form=form, user=None), 429
-    result = check_password_sign_in(form.email.data, form.password.data)
     if not result.ok:
-        LOGIN_PER_ACCOUNT.spend(account_key)
-        LOGIN_PER_IP.spend(ip)
         db.session.commit()
         message = (_("This account has been disabled. Please contact the MOC Account help desk.")
                    if result.reason == "disabled" else _("The email or password is incorrect."))
         form.password.errors.append(message)
         return render_template("accounts/login.html", form=form, user=None), 401
-    LOGIN_PER_ACCOUNT.reset(account_key)
     start_session(result.user, amr=["pwd"])
     audit.record("account:login:success", actor=result.user, subject=result.user)
     db.session.commit()

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, or_
 
 from idp import audit, mail
-from idp.accounts import membership
+from idp.accounts import membership, sign_in
 from idp.accounts.models import LoginSession, User
 from idp.accounts.pdpa import vault
 from idp.accounts.sessions import end_all_sessions
@@ -123,6 +123,14 @@ def end_sessions(user: User, *, actor: User, reason: str) -> int:
     audit.record("admin:account:sessions_ended", actor=actor, subject=user,
                  details={"reason": reason, "sessions_ended": ended})
     return ended
+
+
+def unlock_sign_in(user: User, *, actor: User, reason: str) -> None:
+    """Clear the account's sign-in throttles (the owner was kept out by someone's guesses)."""
+    reason = _check(actor, user, reason)
+    sign_in.unlock_sign_in(user)
+    audit.record("admin:account:sign_in_unlocked", actor=actor, subject=user,
+                 details={"reason": reason})
 
 
 def revoke_staff(user: User, *, actor: User, reason: str) -> None:

@@ -32,6 +32,7 @@ EXPECTED = {
     "admin.account_disable": {"admin"},
     "admin.account_enable": {"admin"},
     "admin.account_end_sessions": {"admin"},
+    "admin.account_unlock_sign_in": {"admin"},
     "admin.account_revoke_staff": {"admin"},
     "admin.account_reset_mfa": {"admin"},
     "admin.account_resend_verification": {"admin"},

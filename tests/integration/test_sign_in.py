@@ -80,7 +80,7 @@ def test_login_without_csrf_token_is_refused(web, make_user):
     assert "moc_sso=" not in " ".join(response.headers.getlist("Set-Cookie"))
 
 
-def test_failures_are_rate_limited_per_account_even_with_the_right_password(app, web, make_user):
+def test_failures_are_rate_limited_per_account_and_ip_even_with_the_right_password(app, web, make_user):
     make_user()
     for _ in range(5):
         assert sign_in(web, password="wrong password").status_code == 401

@@ -20,6 +20,8 @@ ACTIONS = {
                                             "its tokens are revoked."), False),
     "enable": (service.enable_account, N_("The account is enabled again."), False),
     "end-sessions": (service.end_sessions, N_("Every session of the account has ended."), False),
+    "unlock-sign-in": (service.unlock_sign_in, N_("The failed sign-in attempts are forgotten; "
+                                                  "the owner can sign in again at once."), False),
     "revoke-staff": (service.revoke_staff, N_("The staff status is revoked."), False),
     "reset-mfa": (service.reset_mfa, N_("The second factor is reset; the person enrols again at "
                                         "the next admin sign-in."), True),
