@@ -29,6 +29,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(accounts_group)
     app.cli.add_command(pdpa_group)
     app.cli.add_command(staff_group)
+    app.cli.add_command(verification_group)
     app.cli.add_command(clients_group)
     app.cli.add_command(users_group)
     app.cli.add_command(keys_group)
@@ -247,3 +248,25 @@ def staff_revoke(email, reason):
     db.session.commit()
     mail_staff_lost(user)
     click.echo(f"revoked the staff status of {user.sub}")
+
+
+# --- identity checks ------------------------------------------------------------------------
+
+@click.group("verification", help="Identity checks with DOPA.")
+def verification_group():
+    pass
+
+
+@verification_group.command("reset-attempts")
+@with_appcontext
+def verification_reset_attempts():
+    """Give a citizen ID its attempt budget back. The ID is read from a prompt or standard
+    input, never from the command line (which other users see in the process list)."""
+    from idp.verification.citizen_id import is_valid_citizen_id, normalize_citizen_id
+    from idp.verification.service import reset_attempts
+
+    citizen_id = normalize_citizen_id(click.prompt("Citizen ID", hide_input=True, err=True))
+    if not is_valid_citizen_id(citizen_id):
+        _fail(["that is not a valid 13-digit citizen ID"])
+    reset_attempts(citizen_id)
+    click.echo("the attempt budget of that citizen ID is reset")

@@ -25,7 +25,10 @@ MESSAGES = {
     "throttled": _l("Too many attempts. Please wait an hour and try again."),
     "citizen_id_taken": _l("This citizen ID number is already linked to another MOC Account. "
                            "Please contact the help desk."),
+    "rebind_refused": _l("This account is already verified as another person. The identity of "
+                         "an account cannot be changed; please contact the help desk."),
 }
+STATUS_CODES = {"unavailable": 503, "throttled": 429, "rebind_refused": 409}
 
 
 @bp.get("/verify")
@@ -68,7 +71,7 @@ def identity():
         return continue_after_verification()
     # Keep what was typed, except the citizen ID field itself is re-shown as typed too:
     # it never leaves this response (no URL, no log).
-    status = 503 if outcome.status == "unavailable" else 429 if outcome.status == "throttled" else 422
+    status = STATUS_CODES.get(outcome.status, 422)
     return _page(form, user, needs_laser, problem=MESSAGES[outcome.status]), status
 
 
