@@ -200,6 +200,28 @@ def accounts_remind_expiring():
     click.echo(f"sent {remind_expiring()} reminder(s)")
 
 
+@accounts_group.command("unlink-identity")
+@click.argument("email")
+@click.option("--reason", required=True, help="Why (audited).")
+@with_appcontext
+def accounts_unlink_identity(email, reason):
+    """Unbind the verified person from an account: drops staff status, ends its sessions
+    (back-channel logout), revokes its tokens; the account is temporary again."""
+    from idp.accounts.service import find_by_email
+    from idp.verification.binding import NothingToUnlink, unlink_identity
+
+    user = find_by_email(email)
+    if user is None or len(reason.strip()) < 3:
+        _fail([f"no account {email!r}" if user is None else "please give the reason"])
+    try:
+        report = unlink_identity(user, reason=reason.strip())
+    except NothingToUnlink:
+        _fail([f"{email!r} has no verified identity to unlink"])
+    db.session.commit()
+    click.echo(f"unlinked the identity of {user.sub}: {report.sessions_ended} session(s) ended"
+               + (", staff status revoked" if report.staff_revoked else ""))
+
+
 @click.group("pdpa", help="Keys that protect citizen IDs.")
 def pdpa_group():
     pass
@@ -211,6 +233,24 @@ def pdpa_generate_key():
     from idp.accounts.pdpa import generate_key
 
     click.echo(generate_key())
+
+
+@pdpa_group.command("remask")
+@with_appcontext
+def pdpa_remask():
+    """Rebuild every stored citizen-ID mask from the ciphertext (last 4 digits only)."""
+    from idp.accounts.models import User
+    from idp.accounts.pdpa import vault
+    from idp.verification.citizen_id import mask_citizen_id
+
+    users = db.session.execute(db.select(User).where(User.citizen_id_encrypted.is_not(None))).scalars()
+    changed = 0
+    for user in users:
+        mask = mask_citizen_id(vault().decrypt(user.citizen_id_encrypted))
+        changed += user.citizen_id_masked != mask
+        user.citizen_id_masked = mask
+    db.session.commit()
+    click.echo(f"rebuilt {changed} mask(s)")
 
 
 # --- staff status ---------------------------------------------------------------------------

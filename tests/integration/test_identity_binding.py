@@ -165,3 +165,43 @@ def test_the_masked_citizen_id_shows_at_most_the_last_four_digits(app, make_user
     assert stored(app, "a@example.com")["citizen_id_masked"] == "x-xxxx-xxxx0-70-8"
     page = web.get("/account").get_data(as_text=True)
     assert "x-xxxx-xxxx0-70-8" in page and "1-1017" not in page
+
+
+def run_mask_migration(app):
+    import importlib.util
+    from pathlib import Path
+
+    from alembic.migration import MigrationContext
+    from alembic.operations import Operations
+
+    from idp.db import db
+
+    path = Path(__file__).parents[2] / "idp/migrations/versions/e5_identity_binding.py"
+    spec = importlib.util.spec_from_file_location("e5_identity_binding", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    with app.app_context(), db.engine.begin() as connection:
+        with Operations.context(MigrationContext.configure(connection)):
+            migration.upgrade()
+
+
+def test_old_six_digit_masks_are_cut_to_the_last_digit_then_rebuilt_from_the_ciphertext(app, make_user):
+    from idp.accounts.pdpa import vault
+    from idp.accounts.service import find_by_email
+    from idp.db import db
+
+    make_user(email="old@example.com")
+    make_user(email="new@example.com")
+    with app.app_context():
+        old = find_by_email("old@example.com")
+        old.citizen_id_encrypted = vault().encrypt(SOMCHAI["citizen_id"])
+        old.citizen_id_masked = "1-1017-xxxxx-xx-8"
+        find_by_email("new@example.com").citizen_id_masked = "x-xxxx-xxxx3-45-8"
+        db.session.commit()
+    run_mask_migration(app)
+    run_mask_migration(app)  # idempotent
+    assert stored(app, "old@example.com")["citizen_id_masked"] == "x-xxxx-xxxxx-xx-8"
+    assert stored(app, "new@example.com")["citizen_id_masked"] == "x-xxxx-xxxx3-45-8"
+    result = app.test_cli_runner().invoke(args=["pdpa", "remask"])
+    assert result.exit_code == 0 and "rebuilt 1 mask" in result.output
+    assert stored(app, "old@example.com")["citizen_id_masked"] == "x-xxxx-xxxx0-70-8"
