@@ -22,7 +22,8 @@ MESSAGES = {
     "incomplete": _l("Some information is missing. Please fill in every field."),
     "unavailable": _l("The Department of Provincial Administration's service cannot be reached "
                       "right now. Nothing has been changed; please try again later."),
-    "throttled": _l("Too many attempts. Please wait an hour and try again."),
+    "throttled": _l("Too many attempts. Please try again later (in an hour, or tomorrow for this "
+                    "citizen ID number), or contact the help desk."),
     "citizen_id_taken": _l("This citizen ID number is already linked to another MOC Account. "
                            "Please contact the help desk."),
     "rebind_refused": _l("This account is already verified as another person. The identity of "
