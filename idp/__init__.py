@@ -68,7 +68,7 @@ def _init_extensions(app: Flask, adapters: dict) -> None:
     from idp.oidc import logout
     from idp.oidc.server import init_server
     from idp.ratelimit import init_limiter
-    from idp.verification import staff
+    from idp.verification import binding, staff
     from idp.verification.staff_views import allow_document_upload
 
     init_adapters(app, adapters)
@@ -90,6 +90,7 @@ def _init_extensions(app: Flask, adapters: dict) -> None:
     with app.app_context():
         sessions.on_session_ended(logout.notify_backchannel)
     staff.on_staff_lost(app, logout.end_staff_only_access)
+    binding.on_identity_unlinked(app, logout.end_identity_access)
     app.before_request(allow_document_upload)
     app.before_request(sessions.touch_current_session)
     app.teardown_appcontext(logout.deliver_pending)

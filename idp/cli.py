@@ -35,6 +35,9 @@ def init_app(app: Flask) -> None:
     from idp import cli_admin  # adds its commands to clients_group
 
     app.cli.add_command(cli_admin.audit_group)
+    from idp import cli_identity  # adds to accounts_group and pdpa_group
+
+    app.cli.add_command(cli_identity.verification_group)
 
 
 def _fail(problems: list[str]):

@@ -49,7 +49,9 @@ DEFAULTS: dict = {
         "SIGNUP_PER_IP": "10 per hour",
         "PASSWORD_RESET_PER_IP": "10 per hour",
         "IDENTITY_CHECK_PER_ACCOUNT": "5 per hour",
-        "IDENTITY_CHECK_PER_CITIZEN_ID": "5 per hour",
+        "IDENTITY_CHECK_PER_CITIZEN_ID": "20 per day",
+        "IDENTITY_CHECK_PER_ACCOUNT_AND_CITIZEN_ID": "3 per day",
+        "STAFF_CHECK_PER_ACCOUNT": "5 per hour",
     },
     "MEMBERSHIP": {
         "TEMPORARY_DAYS": 60,

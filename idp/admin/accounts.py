@@ -24,8 +24,8 @@ from idp.clock import now
 from idp.db import db
 from idp.oidc import consent, tokens
 from idp.oidc.clients import N_
-from idp.verification import notices, staff
-from idp.verification.citizen_id import is_valid_citizen_id, normalize_citizen_id
+from idp.verification import binding, notices, staff
+from idp.verification.citizen_id import is_valid_citizen_id, mask_citizen_id, normalize_citizen_id
 
 BANGKOK = ZoneInfo("Asia/Bangkok")
 SEARCH_LIMIT = 50
@@ -45,14 +45,18 @@ def _like(term: str) -> str:
     return f"%{escaped}%"
 
 
-def search_accounts(query: str) -> list[User]:
+def search_accounts(query: str, *, actor: User | None = None) -> list[User]:
     """Accounts whose email or names contain every word of ``query`` (any case), newest first;
     or, when ``query`` is a valid citizen ID, the one account it backs (exact match through
-    the keyed hash: the ID is never decrypted, searched as text, or logged)."""
+    the keyed hash: the ID is never decrypted, searched as text, or logged; the search is
+    audited with the masked ID, since it reads personal data)."""
     citizen_id = normalize_citizen_id(query)
     if is_valid_citizen_id(citizen_id):
         digest = vault().digest(citizen_id)
-        return list(db.session.execute(db.select(User).filter_by(citizen_id_hash=digest)).scalars())
+        found = list(db.session.execute(db.select(User).filter_by(citizen_id_hash=digest)).scalars())
+        audit.record("admin:account:searched_by_citizen_id", actor=actor, details={
+            "citizen_id": mask_citizen_id(citizen_id), "results": len(found)})
+        return found
     words = query.split()
     if not words:
         return []
@@ -149,6 +153,18 @@ def revoke_staff(user: User, *, actor: User, reason: str) -> None:
         user.staff_status, user.staff_verified_by = "none", None
     audit.record("admin:account:staff_revoked", actor=actor, subject=user,
                  details={"reason": reason, **previous})
+
+
+def unlink_identity(user: User, *, actor: User, reason: str) -> None:
+    """Unbind the DOPA-verified person from the account (see ``verification.binding``)."""
+    reason = _check(actor, user, reason)
+    try:
+        report = binding.unlink_identity(user, reason=reason, actor=actor)
+    except binding.NothingToUnlink:
+        raise AccountActionRefused(N_("This account has no verified identity to unlink.")) from None
+    audit.record("admin:account:identity_unlinked", actor=actor, subject=user, details={
+        "reason": reason, "sessions_ended": report.sessions_ended,
+        "staff_revoked": report.staff_revoked})
 
 
 def expiry_for(last_day: date) -> datetime:

@@ -148,3 +148,9 @@ def end_staff_only_access(user) -> None:
         for client in clients_in_session(session.sid):
             if client.client_id in staff_only:
                 queue_logout(client, user.sub, session.sid)
+
+
+def end_identity_access(user) -> None:
+    """Identity-unlinked hook: every token the account holds is revoked (its sessions were
+    ended, with their back-channel logouts, before)."""
+    tokens.revoke_user_tokens(user, "identity_unlinked")

@@ -51,10 +51,10 @@ def is_valid_citizen_id(cid: str) -> bool:
 
 
 def mask_citizen_id(cid: str) -> str:
-    """The ID as a screen may show it: ``1-2345-xxxxx-xx-1``."""
+    """The ID as a screen may show it, the last 4 digits only: ``x-xxxx-xxxx0-70-8``."""
     if not isinstance(cid, str) or not _CITIZEN_ID.fullmatch(cid):
         raise ValueError("a citizen ID to mask must be 13 digits")
-    return f"{cid[0]}-{cid[1:5]}-xxxxx-xx-{cid[12]}"
+    return f"x-xxxx-xxxx{cid[9]}-{cid[10:12]}-{cid[12]}"
 
 
 def normalize_laser_code(text: str | None) -> str | None:

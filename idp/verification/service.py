@@ -1,7 +1,13 @@
 """The identity check: the member's data against DOPA, with the PDPA rules around it.
 
-Fail closed: a registry that cannot be reached changes nothing and says so. Rate limits per
-account and per citizen ID keep the registry from being used as an oracle.
+Fail closed: a registry that cannot be reached changes nothing, spends no attempt, and says so.
+An account's identity is bound once: a passed check fixes the citizen ID for good (the same ID
+may be checked again, e.g. after a name change); only an admin unlinks it (``binding``).
+
+Rate limits keep the registry from being used as an oracle without letting anyone lock a person
+out: every answer counts per account; a failed match also counts per citizen ID, but one account
+adds at most its own small share to that budget. "Already linked to another account" is said only
+after the whole card matched, so it tells nothing to someone who does not hold the card.
 """
 
 from __future__ import annotations
@@ -17,7 +23,11 @@ from idp.accounts.models import User
 from idp.accounts.pdpa import vault
 from idp.clock import now
 from idp.db import db
-from idp.ratelimit import IDENTITY_CHECK_PER_ACCOUNT, IDENTITY_CHECK_PER_CITIZEN_ID
+from idp.ratelimit import (
+    IDENTITY_CHECK_PER_ACCOUNT,
+    IDENTITY_CHECK_PER_ACCOUNT_AND_CITIZEN_ID,
+    IDENTITY_CHECK_PER_CITIZEN_ID,
+)
 from idp.verification.citizen_id import mask_citizen_id, normalize_thai_name
 from idp.verification.dopa import CitizenRegistry, PersonToCheck
 from idp.verification.errors import ServiceUnavailable
@@ -25,10 +35,14 @@ from idp.verification.errors import ServiceUnavailable
 EXTENSION = "idp.citizen_registry"
 
 
+class IdentityAlreadyBound(ValueError):
+    """The account's identity is verified as another citizen ID; only an admin may unlink it."""
+
+
 @dataclass(frozen=True)
 class IdentityOutcome:
     """``status``: verified, mismatch, card_expired, incomplete, unavailable, throttled,
-    citizen_id_taken."""
+    citizen_id_taken, rebind_refused."""
 
     status: str
 
@@ -41,27 +55,54 @@ def registry() -> CitizenRegistry:
     return current_app.extensions[EXTENSION]
 
 
-def _taken_by_someone_else(user: User, digest: str) -> bool:
-    owner = db.session.execute(
-        db.select(User.id).where(User.citizen_id_hash == digest)).scalar_one_or_none()
-    return owner is not None and owner != user.id
+def bound_elsewhere(user: User, digest: str) -> bool:
+    """The account is already bound to a citizen ID other than ``digest``."""
+    return user.citizen_id_hash is not None and user.citizen_id_hash != digest
+
+
+def _owner(digest: str) -> User | None:
+    return db.session.execute(db.select(User).where(User.citizen_id_hash == digest)).scalar_one_or_none()
+
+
+def _pair(user: User, digest: str) -> str:
+    return f"{user.sub}:{digest}"
+
+
+def _throttled(user: User, digest: str) -> bool:
+    return (IDENTITY_CHECK_PER_ACCOUNT.exhausted(user.sub)
+            or IDENTITY_CHECK_PER_ACCOUNT_AND_CITIZEN_ID.exhausted(_pair(user, digest))
+            or IDENTITY_CHECK_PER_CITIZEN_ID.exhausted(digest))
+
+
+def _spend_failed_match(user: User, digest: str) -> None:
+    """A failed match counts per citizen ID; the pair budget caps one account's share of it."""
+    IDENTITY_CHECK_PER_ACCOUNT_AND_CITIZEN_ID.spend(_pair(user, digest))
+    IDENTITY_CHECK_PER_CITIZEN_ID.spend(digest)
 
 
 def verify_identity(user: User, person: PersonToCheck) -> IdentityOutcome:
     """Check ``person`` with DOPA for ``user``; on success the account becomes permanent."""
     digest = vault().digest(person.citizen_id)
-    if IDENTITY_CHECK_PER_ACCOUNT.exhausted(user.sub) or IDENTITY_CHECK_PER_CITIZEN_ID.exhausted(digest):
+    if bound_elsewhere(user, digest):
+        return _record(user, "rebind_refused")
+    if _throttled(user, digest):
         return _record(user, "throttled")
-    if _taken_by_someone_else(user, digest):
-        return _record(user, "citizen_id_taken")
-    IDENTITY_CHECK_PER_ACCOUNT.spend(user.sub)
-    IDENTITY_CHECK_PER_CITIZEN_ID.spend(digest)
     try:
         result = registry().check(person)
-    except ServiceUnavailable as error:
+    except ServiceUnavailable as error:  # fail closed; the member is not charged for our outage
         return _record(user, "unavailable", system=error.system)
+    IDENTITY_CHECK_PER_ACCOUNT.spend(user.sub)
     if not result.valid:
+        _spend_failed_match(user, digest)
         return _record(user, result.status, code=result.code)
+    return _bind(user, person, digest)
+
+
+def _bind(user: User, person: PersonToCheck, digest: str) -> IdentityOutcome:
+    """The whole card matched: bind it, unless another account holds this citizen ID."""
+    owner = _owner(digest)
+    if owner is not None and owner.id != user.id:
+        return _record(user, "citizen_id_taken", linked_to=owner.sub)
     mark_verified(user, person, digest)
     try:
         return _record(user, "verified")
@@ -71,7 +112,12 @@ def verify_identity(user: User, person: PersonToCheck) -> IdentityOutcome:
 
 
 def mark_verified(user: User, person: PersonToCheck, digest: str) -> None:
-    """Permanent membership, no expiry, the checked names recorded, the ID sealed."""
+    """Permanent membership, no expiry, the checked names recorded, the ID sealed.
+
+    Raises ``IdentityAlreadyBound`` rather than put another person under the account's ``sub``.
+    """
+    if bound_elsewhere(user, digest):
+        raise IdentityAlreadyBound("the account is bound to another citizen ID")
     user.citizen_id_encrypted = vault().encrypt(person.citizen_id)
     user.citizen_id_hash = digest
     user.citizen_id_masked = mask_citizen_id(person.citizen_id)
@@ -82,6 +128,14 @@ def mark_verified(user: User, person: PersonToCheck, digest: str) -> None:
     user.identity_verified, user.identity_verified_at = True, now()
     user.account_type, user.expires_at = "permanent", None
     user.membership_chosen_at = user.membership_chosen_at or now()
+
+
+def reset_attempts(citizen_id: str, *, actor: User | None = None) -> None:
+    """Give a citizen ID its whole attempt budget back (a reviewer's decision; audited, masked)."""
+    IDENTITY_CHECK_PER_CITIZEN_ID.reset(vault().digest(citizen_id))
+    audit.record("verification:attempts:reset", actor=actor,
+                 details={"citizen_id": mask_citizen_id(citizen_id)})
+    db.session.commit()
 
 
 def _record(user: User, status: str, **details) -> IdentityOutcome:

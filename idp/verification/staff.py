@@ -3,6 +3,11 @@
 Staff status is granted only when the record found belongs to the same, DOPA-verified person
 (the citizen ID, and name / birth date where the source has them) and is active. A source that
 is down is never read as "not found": the member is told, and may take the document path.
+
+Both sources are asked. When one says the person left (AD account disabled, DPIS not in
+service) and the other says present, nothing is granted: the records conflict, the member is
+told so and offered the document path (DESIGN.md's "loses staff status" rule, at the first check
+too). A source that is down cannot contradict: a present record in the other one is enough.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from idp.accounts.models import User
 from idp.accounts.pdpa import vault
 from idp.clock import now
 from idp.db import db
+from idp.ratelimit import STAFF_CHECK_PER_ACCOUNT
 from idp.verification.ad import DirectoryEntry, StaffDirectory
 from idp.verification.citizen_id import normalize_thai_name
 from idp.verification.dpis import HrRecord, HrSystem
@@ -26,11 +32,17 @@ from idp.verification.errors import ServiceUnavailable
 log = logging.getLogger(__name__)
 DIRECTORY, HR_SYSTEM = "idp.staff_directory", "idp.hr_system"
 STAFF_LOST_HOOKS = "idp.staff_lost_hooks"
+PRESENT, LEFT, ABSENT, DOWN = "present", "left", "absent", "down"
+
+
+class IdentityRequired(ValueError):
+    """Staff status rests on a DOPA-verified identity of the same account; there is none."""
 
 
 @dataclass(frozen=True)
 class StaffOutcome:
-    """``status``: verified (``source`` ad|dpis), not_found, unavailable (``down`` lists which)."""
+    """``status``: verified (``source`` ad|dpis), conflict (one source says the person left, the
+    other says present), not_found, unavailable (``down`` lists which), throttled."""
 
     status: str
     source: str | None = None
@@ -51,43 +63,69 @@ def _same_names(user: User, first: str | None, last: str | None) -> bool:
     return all(normalize_thai_name(theirs) == ours for theirs, ours in pairs if theirs)
 
 
+def directory_verdict(user: User, entry: DirectoryEntry | None) -> str:
+    """present, left (the person's account is disabled) or absent (no such person)."""
+    if entry is None or not _same_names(user, entry.given_name, entry.surname):
+        return ABSENT
+    return PRESENT if entry.enabled else LEFT
+
+
+def hr_verdict(user: User, record: HrRecord | None) -> str:
+    """present, left (not in service) or absent (no record of this person)."""
+    if record is None:
+        return ABSENT
+    if record.birthdate and isinstance(user.birthdate, date) and record.birthdate != user.birthdate:
+        return ABSENT
+    if not _same_names(user, record.first_name, record.last_name):
+        return ABSENT
+    return PRESENT if record.in_service else LEFT
+
+
 def directory_match(user: User, entry: DirectoryEntry | None) -> bool:
-    return entry is not None and entry.enabled and _same_names(user, entry.given_name, entry.surname)
+    return directory_verdict(user, entry) == PRESENT
 
 
 def hr_match(user: User, record: HrRecord | None) -> bool:
-    if record is None or not record.in_service:
-        return False
-    if record.birthdate and isinstance(user.birthdate, date) and record.birthdate != user.birthdate:
-        return False
-    return _same_names(user, record.first_name, record.last_name)
+    return hr_verdict(user, record) == PRESENT
+
+
+def _ask(find, verdict_of, user: User, citizen_id: str):
+    """(verdict, record) from one source; ``down`` when it cannot be reached."""
+    try:
+        found = find(citizen_id)
+    except ServiceUnavailable:
+        return DOWN, None
+    return verdict_of(user, found), found
 
 
 def look_up(citizen_id: str, user: User) -> StaffOutcome:
-    """AD first, then DPIS; the first match wins."""
-    down = []
-    try:
-        entry = directory().find_by_citizen_id(citizen_id)
-        if directory_match(user, entry):
-            grant(user, "ad", entry.department, entry.title)
-            return StaffOutcome("verified", "ad")
-    except ServiceUnavailable:
-        down.append("ad")
-    try:
-        record = hr_system().find_by_citizen_id(citizen_id)
-        if hr_match(user, record):
-            grant(user, "dpis", record.organisation, record.position)
-            return StaffOutcome("verified", "dpis")
-    except ServiceUnavailable:
-        down.append("dpis")
-    return StaffOutcome("unavailable" if down else "not_found", down=tuple(down))
+    """Ask AD and DPIS; grant on a present record (AD first) unless the other says the
+    person left."""
+    ad, entry = _ask(directory().find_by_citizen_id, directory_verdict, user, citizen_id)
+    dpis, record = _ask(hr_system().find_by_citizen_id, hr_verdict, user, citizen_id)
+    verdicts = (ad, dpis)
+    if PRESENT in verdicts and LEFT in verdicts:
+        return StaffOutcome("conflict")
+    if ad == PRESENT:
+        grant(user, "ad", entry.department, entry.title)
+        return StaffOutcome("verified", "ad")
+    if dpis == PRESENT:
+        grant(user, "dpis", record.organisation, record.position)
+        return StaffOutcome("verified", "dpis")
+    down = tuple(name for name, verdict in zip(("ad", "dpis"), verdicts, strict=True) if verdict == DOWN)
+    return StaffOutcome("unavailable" if down else "not_found", down=down)
 
 
 def verify_staff(user: User) -> StaffOutcome:
-    """Look an identity-verified member up in AD and DPIS, record and audit the outcome."""
+    """Look an identity-verified member up in AD and DPIS (rate-limited per account), record
+    and audit the outcome."""
     if not user.identity_verified or not user.citizen_id_encrypted:
-        raise ValueError("staff verification needs a DOPA-verified identity first")
-    outcome = look_up(vault().decrypt(user.citizen_id_encrypted), user)
+        raise IdentityRequired("staff verification needs a DOPA-verified identity first")
+    if STAFF_CHECK_PER_ACCOUNT.exhausted(user.sub):
+        outcome = StaffOutcome("throttled")
+    else:
+        STAFF_CHECK_PER_ACCOUNT.spend(user.sub)
+        outcome = look_up(vault().decrypt(user.citizen_id_encrypted), user)
     tag = {"verified": f"verification:staff:{outcome.source}_matched"}.get(
         outcome.status, f"verification:staff:{outcome.status}")
     audit.record(tag, actor=user, subject=user, details={"down": list(outcome.down)})

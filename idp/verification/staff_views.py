@@ -15,11 +15,22 @@ from idp.verification.document_checks import REFUSAL_MESSAGES, DocumentRefused, 
 from idp.verification.documents import max_upload_bytes
 from idp.verification.forms import IdentityForm
 from idp.verification.service import registry, verify_identity
-from idp.verification.staff import verify_staff
-from idp.verification.views import MESSAGES, continue_after_verification, person_from_form
+from idp.verification.staff import IdentityRequired, verify_staff
+from idp.verification.views import MESSAGES, STATUS_CODES, continue_after_verification, person_from_form
 
 bp = Blueprint("staff", __name__)
 FORM_PDF = "forms/moc-account-staff-application.pdf"
+
+# Outcomes shown on the staff page itself: (message, HTTP status, offer the document path).
+LOOKUP_PROBLEMS = {
+    "conflict": (_l("The ministry's records disagree about you: one system says you have left "
+                    "the ministry and the other says you are in service. We cannot verify you "
+                    "from them; you can send a document for review instead."), 409, True),
+    "throttled": (_l("Too many staff checks. Please wait an hour and try again."), 429, False),
+    "identity_required": (_l("MOC personnel status rests on a verified identity, and this account "
+                             "has none on record. Please verify your identity first, or contact "
+                             "the help desk."), 409, False),
+}
 
 
 class DocumentForm(FlaskForm):
@@ -52,24 +63,38 @@ def staff_method():
         if not user.identity_verified:
             outcome = verify_identity(user, person_from_form(form))
             if not outcome.verified:
-                return _page(form, user, needs_laser, MESSAGES[outcome.status]), 422
-        return _after_lookup(verify_staff(user))
+                status = STATUS_CODES.get(outcome.status, 422)
+                return _page(form, user, needs_laser, MESSAGES[outcome.status]), status
+        return _look_up(form, user, needs_laser)
     if request.method == "GET":
         form.first_name_th.data, form.last_name_th.data = user.given_name_th, user.family_name_th
         form.birthdate.data = user.birthdate
     return _page(form, user, needs_laser), 400 if request.method == "POST" else 200
 
 
-def _page(form, user, needs_laser, problem=None):
+def _page(form, user, needs_laser, problem=None, offer_document=False):
     return render_template("verification/staff.html", form=form, user=user,
-                           needs_laser=needs_laser, problem=problem, check=EmptyForm())
+                           needs_laser=needs_laser, problem=problem, check=EmptyForm(),
+                           offer_document=offer_document)
 
 
-def _after_lookup(outcome):
-    if outcome.status == "verified":
+def _look_up(form, user, needs_laser):
+    """AD and DPIS; a conflict, the rate limit or a missing identity is said on this page."""
+    try:
+        status = verify_staff(user).status
+    except IdentityRequired:
+        status = "identity_required"
+    if status in LOOKUP_PROBLEMS:
+        message, code, offer_document = LOOKUP_PROBLEMS[status]
+        return _page(form, user, needs_laser, message, offer_document), code
+    return _after_lookup(status)
+
+
+def _after_lookup(status):
+    if status == "verified":
         flash(_l("You are verified as MOC personnel. Your account now shows the badge."))
         return continue_after_verification()
-    session["staff_lookup"] = outcome.status
+    session["staff_lookup"] = status
     return redirect(url_for("staff.document"))
 
 

@@ -22,10 +22,14 @@ MESSAGES = {
     "incomplete": _l("Some information is missing. Please fill in every field."),
     "unavailable": _l("The Department of Provincial Administration's service cannot be reached "
                       "right now. Nothing has been changed; please try again later."),
-    "throttled": _l("Too many attempts. Please wait an hour and try again."),
+    "throttled": _l("Too many attempts. Please try again later (in an hour, or tomorrow for this "
+                    "citizen ID number), or contact the help desk."),
     "citizen_id_taken": _l("This citizen ID number is already linked to another MOC Account. "
                            "Please contact the help desk."),
+    "rebind_refused": _l("This account is already verified as another person. The identity of "
+                         "an account cannot be changed; please contact the help desk."),
 }
+STATUS_CODES = {"unavailable": 503, "throttled": 429, "rebind_refused": 409}
 
 
 @bp.get("/verify")
@@ -68,7 +72,7 @@ def identity():
         return continue_after_verification()
     # Keep what was typed, except the citizen ID field itself is re-shown as typed too:
     # it never leaves this response (no URL, no log).
-    status = 503 if outcome.status == "unavailable" else 429 if outcome.status == "throttled" else 422
+    status = STATUS_CODES.get(outcome.status, 422)
     return _page(form, user, needs_laser, problem=MESSAGES[outcome.status]), status
 
 

@@ -38,6 +38,7 @@ EXPECTED = {
     "admin.account_resend_verification": {"admin"},
     "admin.account_extend": {"admin"},
     "admin.account_roles": {"admin"},
+    "admin.account_unlink_identity": {"admin"},
     "admin.audit_log": {"admin"},
     "admin.audit_export": {"admin"},
     "admin.keys_list": {"admin"},

@@ -71,7 +71,7 @@ def test_search_by_exact_citizen_id_finds_the_account_through_the_keyed_hash(app
     with app.app_context():
         user = find_by_sub(member)
         user.citizen_id_hash = vault().digest("1101700230708")
-        user.citizen_id_masked = "1-1017-xxxxx-xx-8"
+        user.citizen_id_masked = "x-xxxx-xxxx0-70-8"
         db.session.commit()
     found = admin.post("/admin/accounts", csrf_from="/admin/accounts", query="1-1017-00230-70-8")
     html = found.get_data(as_text=True)

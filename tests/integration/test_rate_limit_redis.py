@@ -45,3 +45,35 @@ def test_the_per_account_limit_spent_on_one_instance_leaves_a_new_place_one_try(
     assert [fail_sign_in(first, email, places[0]) for _ in range(3)] == [401] * 3
     assert fail_sign_in(first, email, places[1]) == 401  # the fourth failure for the account
     assert [fail_sign_in(second, email, places[2]) for _ in range(2)] == [401, 429]
+
+
+def test_a_citizen_ids_budget_is_shared_by_instances_and_reset_for_all(migrated, keys_dir, clock):
+    from idp.accounts.service import create_user
+    from idp.db import db
+    from tests.support.flows import PASSWORD, Flow, empty_tables
+
+    settings = {"ISSUER": "http://localhost", "DATABASE_URL": migrated, "REDIS_URL": REDIS_URL,
+                "OIDC": {"KEYS_DIR": str(keys_dir)}, "SECRET_KEY": secrets.token_hex(16),
+                "RATE_LIMITS": {"IDENTITY_CHECK_PER_CITIZEN_ID": "1 per day"}}
+    first, second = (create_app(settings, adapters={"clock": clock}) for _ in range(2))
+    with first.app_context():
+        empty_tables()
+        for email in ("attacker@example.com", "somchai@example.com"):
+            create_user(email, PASSWORD, given_name_th="สมชาย", family_name_th="ใจดี")
+        db.session.commit()
+    person = {"citizen_id": "1101700230708", "first_name_th": "สมชาย", "last_name_th": "ใจดี",
+              "birthdate": "14/03/2528"}
+
+    def check(app, email, **changes):
+        web = app.test_client()
+        Flow(web, "x").sign_in(email=email)
+        page = web.get("/verify/identity").get_data(as_text=True)
+        return web.post("/verify/identity", data={**person, **changes,
+                                                  "csrf_token": csrf_token(page)}).status_code
+
+    assert check(first, "attacker@example.com", first_name_th="สมศักดิ์") == 422
+    assert check(second, "somchai@example.com") == 429
+    result = first.test_cli_runner().invoke(args=["verification", "reset-attempts"],
+                                            input="1101700230708\n")
+    assert result.exit_code == 0, result.output
+    assert check(second, "somchai@example.com") == 302

@@ -72,9 +72,9 @@ def test_normalize_strips_spaces_and_dashes_and_reads_thai_digits(typed):
     assert is_valid_citizen_id(normalize_citizen_id(typed))
 
 
-def test_mask_shows_the_first_five_and_last_digit_only():
-    assert mask_citizen_id("1101700230708") == "1-1017-xxxxx-xx-8"
-    assert mask_citizen_id("3100500123458") == "3-1005-xxxxx-xx-8"
+def test_mask_shows_the_last_four_digits_only():
+    assert mask_citizen_id("1101700230708") == "x-xxxx-xxxx0-70-8"
+    assert mask_citizen_id("3100500123458") == "x-xxxx-xxxx3-45-8"
 
 
 def test_mask_refuses_a_malformed_id_without_echoing_it():

@@ -27,6 +27,9 @@ ACTIONS = {
                                         "the next admin sign-in."), True),
     "resend-verification": (service.resend_verification,
                             N_("The email-verification link is sent again."), False),
+    "unlink-identity": (service.unlink_identity,
+                        N_("The identity is unlinked: staff status dropped, sessions ended, "
+                           "tokens revoked; the account is temporary again."), True),
 }
 
 
@@ -44,7 +47,8 @@ def accounts_search():
     form = SearchForm()
     results = None
     if request.method == "POST" and form.validate_on_submit():
-        results = service.search_accounts(form.query.data)
+        results = service.search_accounts(form.query.data, actor=g.admin_user)
+        db.session.commit()  # the audit event of a citizen-ID search
     status = 400 if request.method == "POST" and results is None else 200
     return render_template("admin/accounts_search.html", form=form, results=results), status
 
