@@ -35,6 +35,9 @@ def init_app(app: Flask) -> None:
     from idp import cli_admin  # adds its commands to clients_group
 
     app.cli.add_command(cli_admin.audit_group)
+    from idp.cli_documents import documents_group
+
+    app.cli.add_command(documents_group)
 
 
 def _fail(problems: list[str]):

@@ -49,6 +49,7 @@ DEFAULTS: dict = {
         "PASSWORD_RESET_PER_IP": "10 per hour",
         "IDENTITY_CHECK_PER_ACCOUNT": "5 per hour",
         "IDENTITY_CHECK_PER_CITIZEN_ID": "5 per hour",
+        "DOCUMENT_UPLOAD_PER_ACCOUNT": "5 per day",
     },
     "MEMBERSHIP": {
         "TEMPORARY_DAYS": 60,
@@ -92,6 +93,8 @@ DEFAULTS: dict = {
         "BACKEND": "filesystem",
         "FOLDER": str(PROJECT_ROOT / "var" / "documents"),
         "MAX_BYTES": 10 * 1024 * 1024,
+        "RETENTION_DAYS": 90,
+        "MAX_KEPT_PER_MEMBER": 10,
     },
     "ACCOUNTS": {
         "REMINDER_DAYS": [7, 1],
