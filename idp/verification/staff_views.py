@@ -160,7 +160,7 @@ def _document_page(form, user):
     return render_template(
         "verification/document.html", form=form, user=user, form_pdf=FORM_PDF,
         lookup=session.get("staff_lookup"), pending=applications.pending_for(user),
-        latest=applications.latest_for(user), cancel=EmptyForm())
+        latest=applications.latest_for(user), cancel=EmptyForm(formdata=None))
 
 
 @bp.post("/verify/staff/document/cancel")
