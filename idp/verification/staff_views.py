@@ -160,7 +160,8 @@ def _document_page(form, user):
     return render_template(
         "verification/document.html", form=form, user=user, form_pdf=FORM_PDF,
         lookup=session.get("staff_lookup"), pending=applications.pending_for(user),
-        latest=applications.latest_for(user), cancel=EmptyForm(formdata=None))
+        latest=applications.latest_for(user), cancel=EmptyForm(formdata=None),
+        max_bytes=_max_bytes(), too_large=too_large_message())
 
 
 @bp.post("/verify/staff/document/cancel")

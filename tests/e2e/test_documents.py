@@ -4,7 +4,7 @@ document may be framed by the review page, and by nothing else)."""
 
 from __future__ import annotations
 
-from tests.e2e.pages import DESKTOP, Console, Member
+from tests.e2e.pages import DESKTOP, SEED, Console, Member
 from tests.integration.document_support import jpeg_of_size, minimal_pdf
 
 MB = 1024 * 1024
@@ -60,3 +60,21 @@ def pdf_viewer_in(tab, frame) -> bool:
             return True
         tab.page.wait_for_timeout(100)
     return False
+
+
+def test_a_file_over_10_mb_is_caught_before_sending_and_what_was_typed_stays(open_tab, people, account):
+    member = member_on_the_document_path(open_tab, people, account)
+    page = member.tab.page
+    page.fill("#department", "กรมการค้าต่างประเทศ")
+    page.fill("#position", "นักวิชาการพาณิชย์")
+    page.set_input_files("#document", files=[{"name": "big.jpg", "mimeType": "image/jpeg",
+                                               "buffer": jpeg_of_size(10 * MB + 1)}])
+    posts = []
+    page.on("request", lambda request: posts.append(request.url) if request.method == "POST" else None)
+    page.get_by_label(SEED["declaration"]).check()
+    member.tab.press_button(SEED["submit_staff_document"], "too-large-caught", path="/verify/staff/document")
+    assert page.locator("#document-size-error").is_visible()
+    assert "ไฟล์ใหญ่เกิน 10 MB" in page.locator("#document-size-error").inner_text()
+    assert posts == [], "nothing is sent"
+    assert page.input_value("#department") == "กรมการค้าต่างประเทศ"
+    assert page.input_value("#position") == "นักวิชาการพาณิชย์"
