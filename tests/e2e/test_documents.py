@@ -12,7 +12,7 @@ PENDING = "รอการตรวจสอบ"
 
 
 def member_on_the_document_path(open_tab, people, account) -> Member:
-    person = people.take("document")  # in DOPA, not in AD or DPIS
+    person = people.take("document", made=True)  # in DOPA, not in AD or DPIS
     tab = open_tab("member")
     member = Member(tab).register(person, account, personnel="moc")
     member.choose_permanent().verify_as_staff(person, birthdate=person.card_birthdate)

@@ -175,7 +175,7 @@ def test_a_pdf_is_stored_as_it_came(app, applicant, backend):
 
 # --- 4. storage lifecycle --------------------------------------------------------------------------
 
-def test_a_new_submission_deletes_the_superseded_document(app, applicant, backend):
+def test_a_new_submission_deletes_the_superseded_document(app, applicant, console, backend):
     upload(applicant, png_bytes())
     upload(applicant, small_jpeg(), filename="second.jpg")  # a second tab still showed the form
     (first_id, first_status, first_document, deleted_at), (_, status, document_id, _) = \
@@ -185,6 +185,7 @@ def test_a_new_submission_deletes_the_superseded_document(app, applicant, backen
     assert stored_document(app, first_document) is None
     assert stored_document(app, document_id) is not None
     assert stored_count(app, backend) == 1
+    assert "replaced by a new one" in reviewer_of(console).text(f"/admin/review/{first_id}")
 
 
 def cancel(web):
