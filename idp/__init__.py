@@ -77,6 +77,8 @@ def _init_extensions(app: Flask, adapters: dict) -> None:
     init_babel(app)
     init_server(app)
     limiter = init_limiter(app)
+    # Before CSRF protection, which parses the form: the upload route's own body limit applies.
+    app.before_request(allow_document_upload)
     csrf = CSRFProtect(app)
     for blueprint in _blueprints():
         app.register_blueprint(blueprint)
@@ -91,7 +93,6 @@ def _init_extensions(app: Flask, adapters: dict) -> None:
         sessions.on_session_ended(logout.notify_backchannel)
     staff.on_staff_lost(app, logout.end_staff_only_access)
     binding.on_identity_unlinked(app, logout.end_identity_access)
-    app.before_request(allow_document_upload)
     app.before_request(sessions.touch_current_session)
     app.teardown_appcontext(logout.deliver_pending)
     app.after_request(sessions.write_cookie)

@@ -38,6 +38,9 @@ def init_app(app: Flask) -> None:
     from idp import cli_identity  # adds to accounts_group and pdpa_group
 
     app.cli.add_command(cli_identity.verification_group)
+    from idp.cli_documents import documents_group
+
+    app.cli.add_command(documents_group)
 
 
 def _fail(problems: list[str]):

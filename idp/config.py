@@ -52,6 +52,7 @@ DEFAULTS: dict = {
         "IDENTITY_CHECK_PER_CITIZEN_ID": "20 per day",
         "IDENTITY_CHECK_PER_ACCOUNT_AND_CITIZEN_ID": "3 per day",
         "STAFF_CHECK_PER_ACCOUNT": "5 per hour",
+        "DOCUMENT_UPLOAD_PER_ACCOUNT": "5 per day",
     },
     "MEMBERSHIP": {
         "TEMPORARY_DAYS": 60,
@@ -95,6 +96,8 @@ DEFAULTS: dict = {
         "BACKEND": "filesystem",
         "FOLDER": str(PROJECT_ROOT / "var" / "documents"),
         "MAX_BYTES": 10 * 1024 * 1024,
+        "RETENTION_DAYS": 90,
+        "MAX_KEPT_PER_MEMBER": 10,
     },
     "ACCOUNTS": {
         "REMINDER_DAYS": [7, 1],

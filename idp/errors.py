@@ -11,6 +11,13 @@ def _page(title: str, message: str, status: int):
     return render_template("error.html", title=title, message=message), status
 
 
+def too_large_page():
+    """Thai (or English) for a request body over the limit, never Werkzeug's raw 413."""
+    return _page(_("What you sent is too large"),
+                 _("The data or file you sent is larger than this page accepts. Go back, choose "
+                   "a smaller file and try again."), 413)
+
+
 def init_error_pages(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_failed(_error):
@@ -21,6 +28,10 @@ def init_error_pages(app: Flask) -> None:
     @app.errorhandler(404)
     def not_found(_error):
         return _page(_("Page not found"), _("There is no page at this address."), 404)
+
+    @app.errorhandler(413)
+    def too_large(_error):
+        return too_large_page()
 
     @app.errorhandler(429)
     def too_many(_error):

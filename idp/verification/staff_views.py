@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import BooleanField, FileField, StringField
 from wtforms.validators import DataRequired, Length
 
+from idp import audit
 from idp.accounts.forms import EmptyForm
 from idp.accounts.sessions import current_user
+from idp.db import db
+from idp.errors import too_large_page
 from idp.verification import applications
 from idp.verification.document_checks import REFUSAL_MESSAGES, DocumentRefused, check_upload
 from idp.verification.documents import max_upload_bytes
@@ -100,26 +105,73 @@ def _after_lookup(status):
 
 @bp.route("/verify/staff/document", methods=["GET", "POST"])
 def document():
+    """The document path; only for a member whose identity DOPA has verified (seed order:
+    identity check, then AD, then DPIS, then the document)."""
     user, leave = _signed_in()
     if leave:
         return leave
+    if not user.identity_verified:
+        return _identity_first(user)
     form = DocumentForm()
     if request.method == "GET":
         form.department.data, form.position.data = user.department, user.position
         return _document_page(form, user)
     if not form.validate_on_submit():
         return _document_page(form, user), 400
+    refusal = applications.upload_refusal(user)
+    if refusal:
+        form.document.errors.append(_limit_message(refusal))
+        return _document_page(form, user), 429
+    return _receive(form, user)
+
+
+def _receive(form, user):
+    """Check the file, store it with the submission; a refusal keeps what was typed."""
+    applications.count_upload(user)
     upload = form.document.data
     try:
-        checked = check_upload(upload.stream, upload.filename, upload.mimetype,
-                               max_bytes=max_upload_bytes(current_app.config.get("DOCUMENTS")))
+        checked = check_upload(upload.stream, upload.filename, upload.mimetype, max_bytes=_max_bytes())
     except DocumentRefused as refused:
+        if refused.reason == "too_large":
+            form.document.errors.append(too_large_message())
+            return _document_page(form, user), 413
         form.document.errors.append(_refusal(refused.reason))
         return _document_page(form, user), 422
-    applications.submit(user, checked, department=form.department.data.strip(),
-                        position=form.position.data.strip())
+    try:
+        applications.submit(user, checked, department=form.department.data.strip(),
+                            position=form.position.data.strip())
+    except applications.NotAccepted:
+        return redirect(url_for("staff.document"))
     flash(_l("Thank you. Your document has been sent and is pending review."))
     return redirect(url_for("staff.document"))
+
+
+def _identity_first(user):
+    if request.method == "POST":
+        audit.record("verification:document:identity_required", actor=user, subject=user)
+        db.session.commit()
+    return render_template("verification/document_identity_first.html", user=user), 403
+
+
+def _max_bytes() -> int:
+    return max_upload_bytes(current_app.config.get("DOCUMENTS"))
+
+
+def too_large_message() -> str:
+    """The limit named in megabytes, e.g. "ไฟล์ใหญ่เกิน 10 MB …"."""
+    megabytes = _max_bytes() / (1024 * 1024)
+    shown = f"{megabytes:.0f}" if megabytes == int(megabytes) else f"{megabytes:.1f}"
+    return _("The file is larger than %(limit)s MB. Please scan at a lower resolution or save it "
+             "as a smaller PDF, then attach it again.", limit=shown)
+
+
+def _limit_message(reason: str) -> str:
+    if reason == "throttled":
+        return _("You have sent several documents in a short time. Please wait and try again later.")
+    days = current_app.config["DOCUMENTS"]["RETENTION_DAYS"]
+    return _("You have reached the number of documents kept for one member. Documents are deleted "
+             "%(days)s days after the decision; if you need to send one now, please contact the "
+             "help desk.", days=days)
 
 
 def _refusal(reason: str) -> str:
@@ -133,7 +185,8 @@ def _document_page(form, user):
     return render_template(
         "verification/document.html", form=form, user=user, form_pdf=FORM_PDF,
         lookup=session.get("staff_lookup"), pending=applications.pending_for(user),
-        latest=applications.latest_for(user), cancel=EmptyForm())
+        latest=applications.latest_for(user), cancel=EmptyForm(formdata=None),
+        max_bytes=_max_bytes(), too_large=too_large_message())
 
 
 @bp.post("/verify/staff/document/cancel")
@@ -146,9 +199,27 @@ def cancel_document():
     return redirect(url_for("staff.document"))
 
 
+# Room in the multipart body for the form's other fields around a document at the limit. A
+# file a little over the limit still arrives whole, so the member gets the form back with
+# what they typed; a body beyond this is refused before it is read.
+FORM_MARGIN_BYTES = 1024 * 1024
+
+
 def allow_document_upload() -> None:
-    """before_request: room for one 10 MB document in the multipart body (and no more);
+    """before_request, registered ahead of CSRF protection (which parses the form): the upload
+    route's body limit is ``[DOCUMENTS] MAX_BYTES`` plus a margin, not the app-wide 1 MiB.
     Werkzeug stops reading beyond it, so an oversized upload is never buffered whole."""
     if request.endpoint == "staff.document" and request.method == "POST":
-        limit = max_upload_bytes(current_app.config.get("DOCUMENTS"))
-        request.max_content_length = limit + 64 * 1024
+        request.max_content_length = _max_bytes() + FORM_MARGIN_BYTES
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def body_too_large(_error):
+    """The Thai page for a body over the limit; on the upload route, the form with the limit
+    named (the body was not read: the fields are filled from the account)."""
+    user = current_user() if request.endpoint == "staff.document" else None
+    if user is None or not user.identity_verified:
+        return too_large_page()
+    form = DocumentForm(formdata=None, department=user.department, position=user.position)
+    form.document.errors = [too_large_message()]
+    return _document_page(form, user), 413

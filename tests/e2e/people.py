@@ -77,9 +77,12 @@ class People:
         self.everyone = _sample_people() + _made_people(made)
         self._unused = list(self.everyone)
 
-    def take(self, kind: str) -> Person:
+    def take(self, kind: str, *, made: bool = False) -> Person:
+        """``made``: one of the fictional persons, leaving the guide's sample persons to the
+        tests that play them."""
+        samples = _sample_people() if made else []
         for person in self._unused:
-            if person.kind == kind:
+            if person.kind == kind and person not in samples:
                 self._unused.remove(person)
                 return person
         raise LookupError(f"no {kind!r} person left in the e2e pool")

@@ -16,10 +16,13 @@ from idp.admin.views import bp
 from idp.clock import now
 from idp.db import db
 from idp.verification import applications
+from idp.verification.citizen_id import normalize_thai_name
 from idp.verification.notices import mail_document_decision
 
-# A document is data, never a page: no script, no plugin, no navigation, no same origin.
-DOCUMENT_CSP = "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; object-src 'none'"
+# A document is data, never a page: no script, no plugin, no navigation, no same origin. It may
+# be framed only by this origin's review page (the inline preview), and no other response may.
+DOCUMENT_CSP = ("sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; "
+                "object-src 'none'; frame-ancestors 'self'")
 
 
 class RejectForm(EmptyForm):
@@ -46,13 +49,27 @@ def review_queue():
 @guard.role(guard.REVIEWER)
 def review_detail(application_id: int):
     application = _application_or_404(application_id)
-    document = applications.store().open(application.document_id)
     audit.record("admin:review:viewed", actor=g.admin_user, subject=application.user,
                  details={"application": application.id})
     db.session.commit()
+    return _detail_page(application, RejectForm())
+
+
+def _detail_page(application, reject_form):
+    """The document beside what DOPA verified and what the member typed."""
+    document = None if application.document_deleted_at else applications.store().open(application.document_id)
     return render_template("admin/review_detail.html", application=application, document=document,
-                           approve_form=EmptyForm(), reject_form=RejectForm(),
-                           own=application.user_id == g.admin_user.id)
+                           approve_form=EmptyForm(), reject_form=reject_form,
+                           own=application.user_id == g.admin_user.id,
+                           names_differ=names_differ(application.user))
+
+
+def names_differ(user) -> bool:
+    """True when the signup names are not the DOPA-verified ones (both known)."""
+    if not user.identity_verified:
+        return False
+    typed = (normalize_thai_name(user.given_name_th or ""), normalize_thai_name(user.family_name_th or ""))
+    return typed != (user.verified_given_name_th or "", user.verified_family_name_th or "")
 
 
 @bp.get("/review/documents/<document_id>")
@@ -71,6 +88,7 @@ def review_document(document_id: str):
     response.headers["Content-Security-Policy"] = DOCUMENT_CSP
     response.headers["Cache-Control"] = "no-store"
     response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"  # the preview frame; every other page: DENY
     return response
 
 
@@ -97,9 +115,7 @@ def review_reject(application_id: int):
     application = _decision_target(application_id)
     form = RejectForm()
     if not form.validate_on_submit():
-        document = applications.store().open(application.document_id)
-        return render_template("admin/review_detail.html", application=application, document=document,
-                               approve_form=EmptyForm(), reject_form=form, own=False), 400
+        return _detail_page(application, form), 400
     reason = form.reason.data.strip()
     return _decide(application, lambda: applications.reject(application, g.admin_user, reason),
                    _l("Rejected: the member is told why and may send a new document."))
@@ -109,6 +125,10 @@ def _decide(application, decision, done):
     """Record the decision (one reviewer wins), mail the member, back to the queue."""
     try:
         decision()
+    except applications.IdentityNotVerified:
+        flash(_l("Not approved: this member's identity has not been verified with DOPA. Nothing "
+                 "was changed."))
+        return redirect(url_for("admin.review_detail", application_id=application.id))
     except applications.AlreadyDecided:
         flash(_l("Someone else has already decided on this submission."))
         return redirect(url_for("admin.review_queue"))

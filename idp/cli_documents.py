@@ -1,0 +1,32 @@
+"""``moc-idp documents``: the retention rule for staff-verification documents."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+from flask.cli import with_appcontext
+
+
+@click.group("documents", help="Staff-verification documents: the retention rule.")
+def documents_group():
+    pass
+
+
+@documents_group.command("purge")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def documents_purge(as_json):
+    """Delete decided documents past [DOCUMENTS] RETENTION_DAYS (idempotent; for cron)."""
+    from idp.verification.document_retention import purge
+
+    report = purge()
+    if as_json:
+        click.echo(json.dumps({"purged": report.purged, "failed": report.failed,
+                               "retention_days": report.retention_days}))
+    else:
+        click.echo(f"{report.purged} document(s) deleted, {report.failed} failed "
+                   f"(retention {report.retention_days} days)")
+    if report.failed:
+        sys.exit(1)
