@@ -71,7 +71,8 @@ class SignInResult:
 def check_password_sign_in(email: str, password: str) -> SignInResult:
     """Check credentials and audit the outcome; the result never says whether the email exists."""
     user = find_by_email(email)
-    if user is None or not verify_password(user.password_hash, password):
+    # One argon2 verification whether or not the account exists: no timing oracle.
+    if not verify_password(getattr(user, "password_hash", None), password) or user is None:
         audit.record("account:login:failure", subject=user, details={"reason": "bad_credentials"})
         return SignInResult(None, "bad_credentials")
     if user.disabled_at is not None:
