@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from contextlib import contextmanager
 
 from sqlalchemy import event
@@ -10,7 +11,12 @@ from idp.db import db
 
 
 class StatementLog(list):
-    """The statements sent while counting, in order (SAVEPOINTs and the like included)."""
+    """The statements sent while counting, in order (SAVEPOINTs and the like included), one
+    line each; ``sent`` keeps them as sent, with their parameters."""
+
+    def __init__(self):
+        super().__init__()
+        self.sent: list[tuple[str, object]] = []
 
     @property
     def count(self) -> int:
@@ -19,11 +25,14 @@ class StatementLog(list):
 
 @contextmanager
 def counting_statements(app):
-    """Record every statement any connection of ``app``'s engine sends inside the block."""
-    log = StatementLog()
+    """Record every statement this thread sends on ``app``'s engine inside the block (the
+    test client runs the app in the caller's thread; a background sealer's are not counted)."""
+    log, me = StatementLog(), threading.get_ident()
 
-    def record(_connection, _cursor, statement, *_args):
-        log.append(" ".join(statement.split()))
+    def record(_connection, _cursor, statement, parameters, *_args):
+        if threading.get_ident() == me:
+            log.append(" ".join(statement.split()))
+            log.sent.append((statement, parameters))
 
     with app.app_context():
         engine = db.engine
