@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from flask import Flask, current_app, has_app_context
 
@@ -37,6 +38,7 @@ class BackgroundSealer:
                     if not self._wanted.is_set():
                         self._thread = None
                         return
+            time.sleep(self.app.config["AUDIT"]["SEAL_DELAY_SECONDS"])  # let a batch gather
             self._wanted.clear()
             self.seal_now()
 

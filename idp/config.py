@@ -108,7 +108,7 @@ DEFAULTS: dict = {
         "HOST": "127.0.0.1",
         "PORT": 5000,
         "WORKERS": 2,
-        "THREADS": 1,
+        "THREADS": 4,
         "GRACEFUL_TIMEOUT_SECONDS": 30,
         "KEYS_RECHECK_SECONDS": 5,
         "METADATA_MAX_AGE_SECONDS": 300,
@@ -120,6 +120,7 @@ DEFAULTS: dict = {
     },
     "AUDIT": {
         "SEAL_IN_BACKGROUND": True,
+        "SEAL_DELAY_SECONDS": 0.2,
         "SEAL_BATCH_SIZE": 500,
     },
 }

@@ -2,7 +2,7 @@
 
 ``moc-idp serve`` uses them (its options override HOST, PORT, WORKERS, THREADS); gunicorn can
 read them itself too: ``gunicorn -c python:idp.gunicorn_config 'idp:create_app()'``.
-Why sync workers by default: see docs/performance.md (measured, per core).
+Why gthread workers by default: see docs/performance.md (measured, CPU per request).
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ def settings(host: str | None = None, port: int | None = None, workers: int | No
         "bind": f"{host or server['HOST']}:{port or server['PORT']}",
         "workers": workers or server["WORKERS"],
         "threads": threads,
-        # sync: one request at a time per process, no thread switching (the app is CPU-bound);
-        # gthread when threads are asked for (keep-alive, slow clients without a proxy).
+        # gthread keeps connections alive (less CPU per request than sync, which closes each
+        # one); threads=1 gives the sync worker.
         "worker_class": "gthread" if threads > 1 else "sync",
         # SIGTERM: stop accepting, let requests in flight finish for this long, then stop.
         "graceful_timeout": server["GRACEFUL_TIMEOUT_SECONDS"],
