@@ -32,7 +32,7 @@ def create_app(config: dict | None = None, *, adapters: dict | None = None) -> F
     app.config.update(settings)
     app.config.update(
         SQLALCHEMY_DATABASE_URI=settings["DATABASE_URL"],
-        SQLALCHEMY_ENGINE_OPTIONS=_engine_options(settings["DATABASE_URL"]),
+        SQLALCHEMY_ENGINE_OPTIONS=_engine_options(settings["DATABASE_URL"], settings["DATABASE"]),
         SESSION_COOKIE_NAME="moc_ui",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -48,11 +48,13 @@ def create_app(config: dict | None = None, *, adapters: dict | None = None) -> F
     return app
 
 
-def _engine_options(url: str) -> dict:
+def _engine_options(url: str, database: dict) -> dict:
     if url.startswith("sqlite"):
-        # Each connection waits for the write lock instead of failing at once.
-        return {"connect_args": {"timeout": 30}}
-    return {"pool_pre_ping": True}
+        # Each connection waits for the write lock instead of failing at once (WAL mode and
+        # synchronous=NORMAL are set on connect: idp/db.py).
+        return {"connect_args": {"timeout": database["SQLITE_BUSY_TIMEOUT_SECONDS"]}}
+    return {"pool_pre_ping": True, "pool_size": database["POOL_SIZE"],
+            "max_overflow": database["MAX_OVERFLOW"]}
 
 
 def _init_extensions(app: Flask, adapters: dict) -> None:

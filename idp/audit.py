@@ -3,8 +3,9 @@
 Events join the caller's transaction, so an event is stored exactly when what it describes is.
 Details must never hold a citizen ID, a password, or a token.
 
-The log is append-only (the ORM refuses to update or delete an event) and tamper-evident: each
-event is chained to the one before it by a hash when its transaction commits (idp/audit_chain.py).
+The log is append-only (the ORM refuses to update or delete an event) and tamper-evident: soon
+after its transaction commits, a sealer chains each event to the one before it by a hash
+(idp/audit_chain.py, idp/audit_sealer.py).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from flask import has_request_context, request
 from sqlalchemy import JSON, Integer, String, event
 from sqlalchemy.orm import Mapped, mapped_column
 
-from idp import audit_chain
+from idp import audit_chain, audit_sealer
 from idp.clock import now
 from idp.db import UtcDateTime, db
 
@@ -37,8 +38,10 @@ class AuditEvent(db.Model):
     ip: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(String(300))
     details: Mapped[dict] = mapped_column(JSON, default=dict)
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64))
+    # Empty until the sealer links the event into the chain (idp/audit_chain.py).
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
+    chain_seq: Mapped[int | None] = mapped_column(Integer, unique=True)
 
 
 class AuditLogIsAppendOnly(RuntimeError):
@@ -69,8 +72,8 @@ def scrub(value):
 
 def record(tag: str, *, actor=None, subject=None, client_id: str | None = None,
            details: dict | None = None) -> AuditEvent:
-    """Add an audit event to the current transaction; it is stored (and chained) at commit, so
-    queries in the same transaction do not see it yet."""
+    """Add an audit event to the current transaction: stored when it commits, sealed into the
+    chain soon after."""
     entry = AuditEvent(
         tag=tag,
         at=now(),
@@ -83,9 +86,13 @@ def record(tag: str, *, actor=None, subject=None, client_id: str | None = None,
     if has_request_context():
         entry.ip = request.remote_addr
         entry.user_agent = scrub((request.user_agent.string or "")[:300])
-    audit_chain.queue(db.session, entry)
+    db.session.add(entry)
+    audit_chain.note_recorded(db.session)
     log.info("%s actor=%s subject=%s client=%s", tag, entry.actor_id, entry.subject_id, client_id)
     return entry
+
+
+audit_chain.on_events_committed(audit_sealer.wake_background_sealer)
 
 
 def events(tag_prefix: str = "") -> list[AuditEvent]:

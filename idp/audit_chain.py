@@ -1,16 +1,24 @@
-"""The audit log as a hash chain: each event carries the hash of the one before it.
+"""The audit log as a hash chain: each sealed event carries the hash of the one before it.
 
-``hash = SHA-256(prev_hash + "\\n" + canonical JSON of the event's fields)``. Editing, removing
-or inserting an event anywhere breaks the chain at that point, and ``moc-idp audit verify``
-names the first event that no longer fits. Removing the newest events is caught by the chain
-head, the one row that records the last hash. (Someone who can rewrite the whole table and the
-head can rebuild a consistent chain: record the head hash that ``audit verify`` prints somewhere
-else from time to time to anchor it.)
+``hash = SHA-256(prev_hash + "\\n" + canonical JSON of the event's fields)``. A request stores
+its events unsealed (no hash yet), so no sign-in waits on another. A sealer then links the
+unsealed events into the chain, oldest id first, in batches, giving each its place
+(``chain_seq``): a background thread in each process after commits that recorded events, the
+``moc-idp audit seal`` job, ``moc-idp audit verify`` and the console's check. The sealer holds
+the chain head's lock (row lock on PostgreSQL, the write lock on SQLite) only for its own short
+transaction, never inside a request.
 
-Events are chained when their transaction commits, not when they are recorded: the head row is
-locked (row lock on PostgreSQL, the write lock on SQLite) only for the last instant of the
-transaction, so two writers can never chain onto the same previous event, and a slow request
-does not hold up every other writer.
+What the chain proves: from the moment an event is sealed, editing, removing or inserting a
+sealed event anywhere breaks the chain at that point, and ``audit verify`` names the first
+event that no longer fits; removing the newest sealed events is caught by the chain head, the
+one row that records the last hash. Before it is sealed (normally well under a second after its
+request) an event is only as safe as any other row. (Someone who can rewrite the whole table
+and the head can rebuild a consistent chain: record the head hash that ``audit verify`` prints
+somewhere else from time to time to anchor it.)
+
+Chain order is ``chain_seq``. It is id order, except on PostgreSQL where a transaction that
+commits after a later id was sealed has its events linked in the next batch: ids are handed out
+at insert, not at commit, and an event is never sealed before it is committed.
 """
 
 from __future__ import annotations
@@ -28,18 +36,19 @@ from idp.db import db
 
 GENESIS = "0" * 64
 HEAD_ID = 1
-PENDING = "idp.audit.pending"
+RECORDED = "idp.audit.recorded"
 HASHED_FIELDS = ("tag", "at", "actor_id", "subject_id", "client_id", "ip", "user_agent", "details")
 
 
 class AuditChainHead(db.Model):
-    """The newest link of the chain: a single row, locked by every append."""
+    """The newest link of the chain: a single row, locked by the sealer."""
 
     __tablename__ = "audit_chain_head"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     last_hash: Mapped[str] = mapped_column(String(64))
     last_event_id: Mapped[int | None] = mapped_column(Integer)
+    last_seq: Mapped[int | None] = mapped_column(Integer)
 
 
 def canonical(row) -> bytes:
@@ -54,64 +63,100 @@ def link_hash(prev_hash: str, row) -> str:
     return hashlib.sha256(prev_hash.encode() + b"\n" + canonical(row)).hexdigest()
 
 
-def queue(session, audit_event) -> None:
-    """Chain ``audit_event`` when ``session``'s transaction commits."""
+def note_recorded(session) -> None:
+    """Mark ``session``'s transaction as holding new events: sealers are woken at its commit."""
     session = session() if callable(session) else session  # the Session behind a scoped_session
-    if not session.in_transaction():
-        session.begin()  # so that a rollback, even of an otherwise empty transaction, drops it
-    session.info.setdefault(PENDING, []).append(audit_event)
+    session.info[RECORDED] = True
 
 
-@event.listens_for(Session, "before_commit")
-def _seal(session) -> None:
-    pending = session.info.pop(PENDING, None)
-    if not pending:
-        return
+_after_commit_hooks: list = []
+
+
+def on_events_committed(hook) -> None:
+    """Call ``hook()`` after each commit that stored new events (the background sealer)."""
+    if hook not in _after_commit_hooks:
+        _after_commit_hooks.append(hook)
+
+
+@event.listens_for(Session, "after_commit")
+def _committed(session) -> None:
+    if session.info.pop(RECORDED, False):
+        for hook in _after_commit_hooks:
+            hook()
+
+
+@event.listens_for(Session, "after_rollback")
+def _rolled_back(session) -> None:
+    session.info.pop(RECORDED, None)
+
+
+# --- the sealer ---------------------------------------------------------------------------
+
+def seal(session: Session, batch_size: int = 500) -> int:
+    """Link every committed unsealed event into the chain, oldest id first, one transaction
+    per batch; returns how many were sealed."""
+    total = 0
+    while True:
+        sealed = _seal_batch(session, batch_size)
+        session.commit()
+        total += sealed
+        if sealed < batch_size:
+            return total
+
+
+def _seal_batch(session: Session, limit: int) -> int:
+    from idp.audit import AuditEvent
+
+    events = AuditEvent.__table__
     head = _locked_head(session)
-    previous = head.last_hash
-    for audit_event in pending:
-        audit_event.prev_hash = previous
-        audit_event.hash = previous = link_hash(previous, audit_event)
-        session.add(audit_event)
-    session.flush()
-    head.last_hash, head.last_event_id = previous, pending[-1].id
-    session.flush()
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _forget(session, transaction) -> None:
-    # Events of a transaction that rolled back (or was closed) were never meant to be stored.
-    if transaction.parent is None:
-        session.info.pop(PENDING, None)
+    rows = session.execute(sa.select(events).where(events.c.chain_seq.is_(None))
+                           .order_by(events.c.id).limit(limit)).all()
+    if not rows:
+        return 0
+    previous, seq, links = head.last_hash, head.last_seq or 0, []
+    for row in rows:
+        seq += 1
+        link = link_hash(previous, row)
+        links.append({"event_id": row.id, "prev": previous, "link": link, "seq": seq})
+        previous = link
+    # Core statements: the ORM refuses any change to an event (idp/audit.py); sealing fills
+    # the chain columns of an unsealed one, once.
+    session.execute(sa.update(events).where(events.c.id == sa.bindparam("event_id"))
+                    .values(prev_hash=sa.bindparam("prev"), hash=sa.bindparam("link"),
+                            chain_seq=sa.bindparam("seq")), links)
+    head_table = AuditChainHead.__table__
+    session.execute(sa.update(head_table).where(head_table.c.id == HEAD_ID).values(
+        last_hash=previous, last_event_id=rows[-1].id, last_seq=seq))
+    return len(rows)
 
 
 def _lock_statement():
     # A no-op UPDATE: on PostgreSQL it takes the head's row lock until commit; on SQLite it
-    # takes the database write lock before the head is read, so no other writer slips between.
+    # takes the database write lock before the head is read, so no other sealer slips between.
     return sa.update(AuditChainHead).where(AuditChainHead.id == HEAD_ID).values(
         last_hash=AuditChainHead.last_hash)
 
 
-def _locked_head(session) -> AuditChainHead:
+def _locked_head(session):
     if session.execute(_lock_statement()).rowcount == 0:
         _create_head(session)
         session.execute(_lock_statement())
-    return session.execute(
-        sa.select(AuditChainHead).where(AuditChainHead.id == HEAD_ID)
-        .with_for_update().execution_options(populate_existing=True)
-    ).scalar_one()
+    head = AuditChainHead.__table__
+    return session.execute(sa.select(head).where(head.c.id == HEAD_ID)).one()
 
 
 def _create_head(session) -> None:
     """The head of an empty log, or of a log whose head row was lost (the chain goes on from
-    the newest event, so a lost head does not hide anything: verify still walks every link)."""
+    the newest sealed event, so a lost head does not hide anything: verify walks every link)."""
     from idp.audit import AuditEvent
 
     newest = session.execute(
-        sa.select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+        sa.select(AuditEvent.id, AuditEvent.hash, AuditEvent.chain_seq)
+        .where(AuditEvent.chain_seq.is_not(None)).order_by(AuditEvent.chain_seq.desc()).limit(1)
     ).first()
     values = {"id": HEAD_ID, "last_hash": newest.hash if newest else GENESIS,
-              "last_event_id": newest.id if newest else None}
+              "last_event_id": newest.id if newest else None,
+              "last_seq": newest.chain_seq if newest else 0}
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
@@ -120,10 +165,12 @@ def _create_head(session) -> None:
     else:  # pragma: no cover - the two supported databases are above
         session.execute(sa.insert(AuditChainHead).values(**values))
         return
-    # Two first writers may race to create the head: one inserts, the other does nothing.
+    # Two first sealers may race to create the head: one inserts, the other does nothing.
     session.execute(insert(AuditChainHead).values(**values).on_conflict_do_nothing(
         index_elements=["id"]))
 
+
+# --- verification -------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class ChainReport:
@@ -134,16 +181,19 @@ class ChainReport:
     problem: str | None = None
 
 
-def verify_chain() -> ChainReport:
-    """Walk the whole log, oldest first, and report the first event that does not fit."""
+def verify_chain(batch_size: int = 500) -> ChainReport:
+    """Seal what is waiting, then walk the whole chain in order and report the first event that
+    does not fit."""
+    seal(db.session, batch_size)
     from idp.audit import AuditEvent
 
     previous, previous_id, checked = GENESIS, None, 0
     rows = db.session.execute(
-        sa.select(AuditEvent.__table__).order_by(AuditEvent.id).execution_options(yield_per=1000)
+        sa.select(AuditEvent.__table__).where(AuditEvent.chain_seq.is_not(None))
+        .order_by(AuditEvent.chain_seq).execution_options(yield_per=1000)
     )
     for row in rows:
-        if row.prev_hash != previous:
+        if row.prev_hash != previous or row.chain_seq != checked + 1:
             after = f"event {previous_id}" if previous_id else "the start of the log"
             return ChainReport(False, checked, previous, row.id,
                                f"does not follow {after}: an event between them was removed, "

@@ -273,3 +273,18 @@ def staff_revoke(email, reason):
     db.session.commit()
     mail_staff_lost(user)
     click.echo(f"revoked the staff status of {user.sub}")
+
+
+# --- the production server ----------------------------------------------------------------
+
+@main.command("serve")
+@click.option("--host", help="Address to listen on ([SERVER] HOST).")
+@click.option("--port", type=int, help="Port to listen on ([SERVER] PORT).")
+@click.option("--workers", type=int, help="Worker processes, about one per core ([SERVER] WORKERS).")
+@click.option("--threads", type=int, help="Threads per worker; more than 1 uses gthread ([SERVER] THREADS).")
+def serve(host, port, workers, threads):
+    """Run the IdP under its production server (gunicorn); SIGTERM stops it gracefully."""
+    from idp.gunicorn_config import settings
+    from idp.server_app import ProductionServer
+
+    ProductionServer(settings(host, port, workers, threads)).run()

@@ -161,10 +161,24 @@ def audit_group():
     pass
 
 
+@audit_group.command("seal")
+@with_appcontext
+def audit_seal():
+    """Link the events recorded since the last seal into the hash chain (a cron job may run
+    this; each process also seals in the background unless [AUDIT] SEAL_IN_BACKGROUND = false)."""
+    from flask import current_app
+
+    from idp.audit_chain import seal
+
+    sealed = seal(db.session, current_app.config["AUDIT"]["SEAL_BATCH_SIZE"])
+    click.echo(f"sealed {sealed} events")
+
+
 @audit_group.command("verify")
 @with_appcontext
 def audit_verify():
-    """Walk the hash chain; exit 1 naming the first event that does not fit, else 0."""
+    """Seal what is waiting, walk the hash chain; exit 1 naming the first event that does not
+    fit, else 0."""
     from idp.audit_chain import verify_chain
 
     report = verify_chain()

@@ -104,6 +104,31 @@ DEFAULTS: dict = {
         "EMAIL_LINK_LIFETIME_SECONDS": 3 * 24 * 3600,
         "PASSWORD_RESET_LIFETIME_SECONDS": 3600,
     },
+    "PASSWORDS": {
+        # argon2id (RFC 9106); OWASP's first choice: m=19 MiB, t=2, p=1.
+        "TIME_COST": 2,
+        "MEMORY_COST_KIB": 19456,
+        "PARALLELISM": 1,
+    },
+    "SERVER": {
+        "HOST": "127.0.0.1",
+        "PORT": 5000,
+        "WORKERS": 2,
+        "THREADS": 4,
+        "GRACEFUL_TIMEOUT_SECONDS": 30,
+        "KEYS_RECHECK_SECONDS": 5,
+        "METADATA_MAX_AGE_SECONDS": 300,
+    },
+    "DATABASE": {
+        "POOL_SIZE": 10,
+        "MAX_OVERFLOW": 10,
+        "SQLITE_BUSY_TIMEOUT_SECONDS": 30,
+    },
+    "AUDIT": {
+        "SEAL_IN_BACKGROUND": True,
+        "SEAL_DELAY_SECONDS": 0.2,
+        "SEAL_BATCH_SIZE": 500,
+    },
 }
 
 # Tables naming an external system, and the backend of each that is only a stand-in.

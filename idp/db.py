@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime
 
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, MetaData, TypeDecorator
+from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, event
 
 # Named constraints keep Alembic migrations portable between SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -19,6 +20,19 @@ NAMING_CONVENTION = {
 
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
 migrate = Migrate(render_as_batch=True, compare_type=True)
+
+
+@event.listens_for(Engine, "connect")
+def _tune_sqlite(dbapi_connection, _record) -> None:
+    """SQLite: write-ahead log (readers never wait for the writer) and synchronous=NORMAL (one
+    fsync per checkpoint, not per commit; a commit survives a crash of the process, and only a
+    power loss may lose the last ones: https://www.sqlite.org/pragma.html#pragma_synchronous)."""
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    if dbapi_connection.execute("PRAGMA database_list").fetchone()[2] == "":
+        return  # an in-memory database has no log to keep
+    dbapi_connection.execute("PRAGMA journal_mode=WAL")
+    dbapi_connection.execute("PRAGMA synchronous=NORMAL")
 
 
 class UtcDateTime(TypeDecorator):

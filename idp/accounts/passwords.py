@@ -1,20 +1,45 @@
-"""Password hashing with argon2id (RFC 9106), upgraded on sign-in when parameters change."""
+"""Password hashing with argon2id (RFC 9106) by the ``[PASSWORDS]`` parameters, upgraded on
+sign-in when they change."""
 
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-_hasher = PasswordHasher()  # argon2id with the library's RFC 9106 low-memory profile
+EXTENSION = "idp.passwords"
 
-# Verified against when an account has no password or does not exist, so that a failed sign-in
-# costs the same time either way and does not reveal which emails have accounts.
-_DUMMY_HASH = _hasher.hash("no account has this password")
+
+@dataclass(frozen=True)
+class Hashing:
+    """The app's argon2id hasher, and a hash made with the same parameters that no password
+    matches: verified against when an account has no password or does not exist, so that a
+    failed sign-in costs one hash either way and does not reveal which emails have accounts."""
+
+    hasher: PasswordHasher
+    dummy_hash: str
+
+
+def hashing_from_config(settings: dict) -> Hashing:
+    """Hashing with the ``[PASSWORDS]`` parameters."""
+    hasher = PasswordHasher(time_cost=settings["TIME_COST"],
+                            memory_cost=settings["MEMORY_COST_KIB"],
+                            parallelism=settings["PARALLELISM"], type=Type.ID)
+    return Hashing(hasher, hasher.hash("no account has this password"))
+
+
+def _hashing() -> Hashing:
+    hashing = current_app.extensions.get(EXTENSION)
+    if hashing is None:  # built once per app, on first use (the dummy hash costs one hash)
+        hashing = current_app.extensions[EXTENSION] = hashing_from_config(
+            current_app.config["PASSWORDS"])
+    return hashing
 
 
 def _nfc(password: str) -> str:
@@ -23,19 +48,22 @@ def _nfc(password: str) -> str:
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(_nfc(password))
+    return _hashing().hasher.hash(_nfc(password))
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     """True when ``password`` matches; always spends one argon2 verification."""
+    hashing = _hashing()
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, _nfc(password)) and bool(password_hash)
+        matches = hashing.hasher.verify(password_hash or hashing.dummy_hash, _nfc(password))
+        return matches and bool(password_hash)
     except (VerificationError, InvalidHashError):
         return False
 
 
 def needs_rehash(password_hash: str) -> bool:
-    return _hasher.check_needs_rehash(password_hash)
+    """True when the stored hash was made with other parameters than the configured ones."""
+    return _hashing().hasher.check_needs_rehash(password_hash)
 
 
 MIN_LENGTH = 8

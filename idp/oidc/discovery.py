@@ -1,11 +1,15 @@
-"""OpenID Provider metadata (OIDC Discovery 1.0, section 3)."""
+"""OpenID Provider metadata (OIDC Discovery 1.0, section 3), and the two public documents
+(discovery and the JWKS) served as prepared bytes before the app does any per-request work."""
 
 from __future__ import annotations
 
-from flask import current_app
+import json
+
+from flask import Flask, current_app
+from werkzeug.http import parse_etags, unquote_etag
 
 from idp.oidc.clients import SCOPES
-from idp.oidc.keys import SUPPORTED_ALGS
+from idp.oidc.keys import SUPPORTED_ALGS, strong_etag
 
 CLAIMS_SUPPORTED = [
     "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "azp", "at_hash", "sid", "amr",
@@ -15,14 +19,16 @@ CLAIMS_SUPPORTED = [
 ]
 
 
-def metadata() -> dict:
-    issuer = current_app.config["ISSUER"].rstrip("/")
+def metadata(config=None) -> dict:
+    """The provider's metadata for ``config`` (the current app's by default)."""
+    config = config if config is not None else current_app.config
+    issuer = config["ISSUER"].rstrip("/")
 
     def url(path: str) -> str:
         return issuer + path
 
     return {
-        "issuer": current_app.config["ISSUER"],
+        "issuer": config["ISSUER"],
         "authorization_endpoint": url("/authorize"),
         "token_endpoint": url("/token"),
         "userinfo_endpoint": url("/userinfo"),
@@ -51,10 +57,64 @@ def metadata() -> dict:
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,
         "prompt_values_supported": ["none", "login", "consent", "select_account"],
-        "ui_locales_supported": list(current_app.config["LOCALES"]),
+        "ui_locales_supported": list(config["LOCALES"]),
         "claims_locales_supported": ["th", "en"],
         "authorization_response_iss_parameter_supported": True,
         "backchannel_logout_supported": True,
         "backchannel_logout_session_supported": True,
         "frontchannel_logout_supported": False,
     }
+
+
+DISCOVERY_PATH = "/.well-known/openid-configuration"
+JWKS_PATH = "/jwks.json"
+# What security.headers gives every response, for the two documents that skip the app.
+SECURITY_HEADERS = [
+    ("X-Content-Type-Options", "nosniff"), ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "same-origin"),
+    ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"),
+]
+
+
+class PublicDocuments:
+    """WSGI middleware: answers GET and HEAD of discovery and the JWKS from bytes serialized
+    once (per key-set change for the JWKS) with a strong ETag, Cache-Control and 304 on
+    If-None-Match, without a session, CSRF, locale or database work. Anything else goes on to
+    the app."""
+
+    def __init__(self, app: Flask, wsgi_app):
+        self.app, self.wsgi_app = app, wsgi_app
+        self.max_age = app.config["SERVER"]["METADATA_MAX_AGE_SECONDS"]
+        self._discovery: tuple[bytes, str] | None = None
+
+    def __call__(self, environ, start_response):
+        path, method = environ.get("PATH_INFO"), environ.get("REQUEST_METHOD")
+        if method not in ("GET", "HEAD") or path not in (DISCOVERY_PATH, JWKS_PATH):
+            return self.wsgi_app(environ, start_response)
+        body, etag = self.discovery_document() if path == DISCOVERY_PATH else self.jwks_document()
+        headers = [("ETag", etag), ("Cache-Control", f"public, max-age={self.max_age}"),
+                   *SECURITY_HEADERS]
+        if _matches(environ.get("HTTP_IF_NONE_MATCH"), etag):
+            start_response("304 Not Modified", headers)
+            return [b""]
+        start_response("200 OK", [("Content-Type", "application/json"),
+                                  ("Content-Length", str(len(body))), *headers])
+        return [b"" if method == "HEAD" else body]
+
+    def discovery_document(self) -> tuple[bytes, str]:
+        """The metadata as JSON bytes and their ETag (the configuration does not change)."""
+        if self._discovery is None:
+            body = json.dumps(metadata(self.app.config), separators=(",", ":")).encode()
+            self._discovery = (body, strong_etag(body))
+        return self._discovery
+
+    def jwks_document(self) -> tuple[bytes, str]:
+        """The published JWK Set now, as JSON bytes and their ETag."""
+        from idp.oidc.server import KEYS
+
+        return self.app.extensions[KEYS].jwks_document(self.app.extensions["idp.clock"].now())
+
+
+def _matches(if_none_match: str | None, etag: str) -> bool:
+    # RFC 9110 13.1.2: If-None-Match uses the weak comparison.
+    return bool(if_none_match) and parse_etags(if_none_match).contains_weak(unquote_etag(etag)[0])

@@ -8,9 +8,13 @@ parties that cache the JWKS pick the new key up before they meet it (OIDC Core 1
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -32,10 +36,6 @@ class SigningKey:
 
     def is_published(self, at: datetime) -> bool:
         return self.retires_at is None or self.retires_at > at
-
-    def public_jwk(self) -> dict:
-        key = _import(self.alg, self.private_jwk)
-        return {**key.as_dict(private=False), "kid": self.kid, "alg": self.alg, "use": "sig"}
 
     def to_file(self) -> dict:
         return {
@@ -68,6 +68,11 @@ def _import(alg: str, jwk: dict):
     return RSAKey.import_key(jwk) if alg == "RS256" else ECKey.import_key(jwk)
 
 
+def strong_etag(body: bytes) -> str:
+    """A strong entity tag (RFC 9110 8.8.3) naming exactly these bytes."""
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
 def generate_private_jwk(alg: str) -> dict:
     if alg == "RS256":
         return RSAKey.generate_key(2048, private=True).as_dict(private=True)
@@ -76,43 +81,92 @@ def generate_private_jwk(alg: str) -> dict:
     raise ValueError(f"unsupported signing algorithm {alg!r}")
 
 
-class KeyStore:
-    """The keys folder; reads it again whenever it changes, so instances sharing it agree."""
+@dataclass(frozen=True)
+class LoadedKey:
+    """A key file parsed once: the imported key object and its public JWK, ready to use."""
 
-    def __init__(self, folder: str | os.PathLike):
+    key: SigningKey
+    imported: RSAKey | ECKey
+    public: dict
+
+
+def load(key: SigningKey) -> LoadedKey:
+    # Importing an RSA JWK runs the key's consistency checks (tens of milliseconds): once per
+    # key file change in a process, never per request.
+    imported = _import(key.alg, key.private_jwk)
+    public = {**imported.as_dict(private=False), "kid": key.kid, "alg": key.alg, "use": "sig"}
+    return LoadedKey(key, imported, public)
+
+
+class KeyStore:
+    """The keys folder, parsed once and held; looks for changes at most every
+    ``recheck_seconds`` (by the monotonic clock), so other processes' rotations are noticed
+    without touching the filesystem on each request. Its own writes are seen at once."""
+
+    def __init__(self, folder: str | os.PathLike, *, recheck_seconds: float = 5.0,
+                 monotonic: Callable[[], float] = time.monotonic):
         self.folder = Path(folder)
-        self._keys: list[SigningKey] = []
+        self.recheck_seconds = recheck_seconds
+        self._monotonic = monotonic
+        self._loaded: tuple[LoadedKey, ...] = ()
         self._seen: tuple | None = None
+        self._checked_at: float | None = None
+        self._lock = threading.Lock()
+        self._jwks: dict[tuple, tuple[bytes, str]] = {}
+        self.version = 0  # goes up each time the key set read from the folder changes
 
     def _fingerprint(self) -> tuple:
         if not self.folder.is_dir():
             return ()
         return tuple(sorted((p.name, p.stat().st_mtime_ns) for p in self.folder.glob("*.json")))
 
-    def keys(self) -> list[SigningKey]:
+    def _current(self) -> tuple[LoadedKey, ...]:
+        moment = self._monotonic()
+        checked = self._checked_at
+        if checked is None or moment - checked >= self.recheck_seconds:
+            with self._lock:
+                self._reload_if_changed()
+                self._checked_at = moment
+        return self._loaded
+
+    def _reload_if_changed(self) -> None:
         fingerprint = self._fingerprint()
-        if fingerprint != self._seen:
-            self._keys = sorted(
-                (SigningKey.from_file(json.loads(p.read_text())) for p in self.folder.glob("*.json")),
-                key=lambda k: k.activates_at,
-            )
-            self._seen = fingerprint
-        return list(self._keys)
+        if fingerprint == self._seen:
+            return
+        held = {(loaded.key.kid, loaded.key.to_file()["retires_at"]): loaded
+                for loaded in self._loaded}
+        keys = sorted((SigningKey.from_file(json.loads(p.read_text()))
+                       for p in self.folder.glob("*.json")), key=lambda k: k.activates_at)
+        self._loaded = tuple(held.get((k.kid, k.to_file()["retires_at"])) or load(k) for k in keys)
+        self._seen, self._jwks = fingerprint, {}
+        self.version += 1
+
+    def _changed(self) -> None:
+        """After a write by this store: read the folder again on the next use."""
+        self._checked_at = None
+
+    def keys(self) -> list[SigningKey]:
+        return [loaded.key for loaded in self._current()]
 
     def has_keys(self) -> bool:
-        return bool(self.keys())
+        return bool(self._current())
+
+    def _published(self, at: datetime) -> list[LoadedKey]:
+        return [loaded for loaded in self._current() if loaded.key.is_published(at)]
 
     def published(self, at: datetime) -> list[SigningKey]:
-        return [k for k in self.keys() if k.is_published(at)]
+        return [loaded.key for loaded in self._published(at)]
 
-    def active(self, alg: str, at: datetime) -> SigningKey:
-        """The newest published key of ``alg`` whose activation time has passed."""
-        candidates = [
-            k for k in self.published(at) if k.alg == alg and k.activates_at <= at
-        ]
+    def _active(self, alg: str, at: datetime) -> LoadedKey:
+        candidates = [loaded for loaded in self._published(at)
+                      if loaded.key.alg == alg and loaded.key.activates_at <= at]
         if not candidates:
             raise NoSigningKey(f"no active {alg} signing key in {self.folder}")
         return candidates[-1]
+
+    def active(self, alg: str, at: datetime) -> SigningKey:
+        """The newest published key of ``alg`` whose activation time has passed."""
+        return self._active(alg, at).key
 
     def state(self, key: SigningKey, at: datetime) -> str:
         """``next``, ``active`` or ``retiring``."""
@@ -121,12 +175,24 @@ class KeyStore:
         return "active" if self.active(key.alg, at).kid == key.kid else "retiring"
 
     def jwks(self, at: datetime) -> dict:
-        return {"keys": [k.public_jwk() for k in self.published(at)]}
+        return {"keys": [loaded.public for loaded in self._published(at)]}
+
+    def jwks_document(self, at: datetime) -> tuple[bytes, str]:
+        """The JWK Set published at ``at`` as JSON bytes and its strong ETag, serialized once
+        per key set (the published set also changes with time, as keys retire)."""
+        published = self._published(at)
+        cache_key = (self.version, tuple(loaded.key.kid for loaded in published))
+        document = self._jwks.get(cache_key)
+        if document is None:
+            body = json.dumps({"keys": [loaded.public for loaded in published]},
+                              separators=(",", ":")).encode()
+            document = self._jwks[cache_key] = (body, strong_etag(body))
+        return document
 
     def sign(self, claims: dict, alg: str, at: datetime, *, typ: str = "JWT") -> str:
-        key = self.active(alg, at)
-        header = {"alg": alg, "kid": key.kid, "typ": typ}
-        return jwt.encode(header, claims, _import(alg, key.private_jwk), algorithms=[alg])
+        loaded = self._active(alg, at)
+        header = {"alg": alg, "kid": loaded.key.kid, "typ": typ}
+        return jwt.encode(header, claims, loaded.imported, algorithms=[alg])
 
     def verify(self, token: str, at: datetime) -> dict:
         """Claims of a JWT this IdP signed with a published key; raises ValueError otherwise."""
@@ -135,8 +201,8 @@ class KeyStore:
 
         try:
             header = extract_compact(token.encode()).protected
-            key = next(k for k in self.published(at) if k.kid == header.get("kid"))
-            return jwt.decode(token, _import(key.alg, key.private_jwk), [key.alg]).claims
+            loaded = next(k for k in self._published(at) if k.key.kid == header.get("kid"))
+            return jwt.decode(token, loaded.imported, [loaded.key.alg]).claims
         except (StopIteration, JoseError, ValueError, TypeError) as error:
             raise ValueError("not a token signed by this issuer") from error
 
@@ -168,6 +234,7 @@ class KeyStore:
         for key in self.keys():
             if not key.is_published(at):
                 (self.folder / f"{key.kid}.json").unlink(missing_ok=True)
+                self._changed()
 
     def _write(self, key: SigningKey) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -178,3 +245,4 @@ class KeyStore:
         with os.fdopen(fd, "w") as handle:
             json.dump(key.to_file(), handle, indent=2)
         os.replace(temporary, path)
+        self._changed()

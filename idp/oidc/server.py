@@ -82,7 +82,8 @@ def init_server(app: Flask) -> IdpAuthorizationServer:
     server.register_endpoint(TokenRevocation)
     server.register_endpoint(TokenIntrospection)
     app.extensions[SERVER] = server
-    app.extensions[KEYS] = KeyStore(app.config["OIDC"]["KEYS_DIR"])
+    app.extensions[KEYS] = KeyStore(app.config["OIDC"]["KEYS_DIR"],
+                                    recheck_seconds=app.config["SERVER"]["KEYS_RECHECK_SECONDS"])
     return server
 
 

@@ -34,16 +34,31 @@ bp = Blueprint("oidc", __name__)
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
+# --- discovery and JWKS: served by discovery.PublicDocuments before the app; these views
+# only name the routes (url_for) and answer when the middleware is not in front.
+
+@bp.record_once
+def _serve_public_documents(state) -> None:
+    state.app.wsgi_app = discovery.PublicDocuments(state.app, state.app.wsgi_app)
+
+
+def _document(body_and_etag: tuple[bytes, str]):
+    body, etag = body_and_etag
+    response = current_app.response_class(body, mimetype="application/json")
+    response.set_etag(etag.strip('"'))
+    response.headers["Cache-Control"] = (
+        f"public, max-age={current_app.config['SERVER']['METADATA_MAX_AGE_SECONDS']}")
+    return response.make_conditional(request)
+
+
 @bp.get("/.well-known/openid-configuration")
 def openid_configuration():
-    return jsonify(discovery.metadata())
+    return _document(discovery.PublicDocuments(current_app, None).discovery_document())
 
 
 @bp.get("/jwks.json")
 def jwks():
-    response = jsonify(key_store().jwks(now()))
-    response.headers["Cache-Control"] = "public, max-age=300"
-    return response
+    return _document(key_store().jwks_document(now()))
 
 
 # --- authorization endpoint ---------------------------------------------------------------

@@ -18,10 +18,18 @@ console = admin_support.console  # the fixture, shared by the console tests
 
 
 def record_some(app, count=5, **details):
+    """Record ``count`` events and seal them: from then on they are tamper-evident."""
     with app.app_context():
         for i in range(count):
             audit.record(f"test:event:{i}", details={"n": i, **details})
         db.session.commit()
+    seal(app)
+
+
+def seal(app):
+    result = app.test_cli_runner().invoke(args=["audit", "seal"])
+    assert result.exit_code == 0, result.output
+    return result
 
 
 def verify(app):
@@ -105,6 +113,7 @@ def test_the_orm_refuses_to_change_or_remove_an_event(app):
 
 
 def test_events_of_a_rolled_back_transaction_are_not_stored(app):
+    seal(app)
     with app.app_context():
         audit.record("test:rolled_back")
         db.session.rollback()
@@ -115,8 +124,8 @@ def test_events_of_a_rolled_back_transaction_are_not_stored(app):
 
 
 def test_parallel_writers_make_one_unbroken_chain(app):
-    """Two transactions must never chain onto the same previous event (PostgreSQL row lock on
-    the chain head; the SQLite write lock)."""
+    """Sealers must never chain onto the same previous event (PostgreSQL row lock on the chain
+    head; the SQLite write lock), whatever the background sealers do meanwhile."""
     errors = []
 
     def writer(name):
@@ -138,6 +147,90 @@ def test_parallel_writers_make_one_unbroken_chain(app):
     result = verify(app)
     assert result.exit_code == 0, result.output
     assert "OK: 40 events" in result.output
+
+
+@pytest.fixture
+def no_background_sealer(app):
+    app.config["AUDIT"] = {**app.config["AUDIT"], "SEAL_IN_BACKGROUND": False}
+    return app
+
+
+def chain_of(app):
+    from idp.audit import AuditEvent
+
+    with app.app_context():
+        query = sa.select(AuditEvent.id, AuditEvent.chain_seq, AuditEvent.hash).order_by(AuditEvent.id)
+        return db.session.execute(query).all()
+
+
+def test_a_request_stores_its_events_unsealed_without_touching_the_chain_head(
+        no_background_sealer, web, make_user):
+    from tests.support.flows import Flow
+    from tests.support.queries import counting_statements
+
+    make_user()
+    with counting_statements(no_background_sealer) as statements:
+        assert Flow(web, "x").sign_in().status_code == 302
+    assert any("INSERT INTO audit_events" in s for s in statements)
+    assert not any("audit_chain_head" in s for s in statements), statements
+    rows = chain_of(no_background_sealer)
+    assert rows and all(row.hash is None for row in rows)
+    assert f"sealed {len(rows)} events" in seal(no_background_sealer).output
+    assert verify(no_background_sealer).output.startswith(f"OK: {len(rows)} events")
+
+
+def test_events_from_two_threads_are_all_sealed_in_id_order(no_background_sealer):
+    app = no_background_sealer
+    barrier = threading.Barrier(2)
+
+    def writer(name):
+        with app.app_context():
+            barrier.wait()
+            for i in range(5):
+                audit.record(f"test:{name}:{i}")
+                db.session.commit()
+            db.session.remove()
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in "ab"]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert "sealed 10 events" in seal(app).output
+    rows = chain_of(app)
+    assert [row.chain_seq for row in rows] == list(range(1, 11))
+    assert verify(app).output.startswith("OK: 10 events")
+
+
+def test_the_background_sealer_seals_after_commit(app):
+    """Nothing but the commit asks for it: the process's sealer thread links the events."""
+    import time
+
+    app.config["AUDIT"] = {**app.config["AUDIT"], "SEAL_DELAY_SECONDS": 0}
+    with app.app_context():
+        audit.record("test:background:1")
+        audit.record("test:background:2")
+        db.session.commit()
+    for _ in range(400):  # waits for the thread, whatever the machine's load; asserts no time
+        if all(row.chain_seq for row in chain_of(app)):
+            break
+        time.sleep(0.05)
+    assert [row.chain_seq is not None for row in chain_of(app)] == [True, True]
+
+
+def test_tampering_after_sealing_is_found_and_sealing_again_does_not_hide_it(app):
+    record_some(app, 3)
+    first = ids(app)[0]
+    raw_sql(app, "UPDATE audit_events SET hash = NULL, prev_hash = NULL, chain_seq = NULL "
+                 "WHERE id = :id", id=first)
+    result = verify(app)  # verify seals first: the event comes back at the end of the chain
+    assert result.exit_code == 1 and "BROKEN at event" in result.output
+
+
+def test_an_inserted_sealed_event_is_found(app):
+    record_some(app, 3)
+    raw_sql(app, "UPDATE audit_events SET chain_seq = chain_seq + 10 WHERE chain_seq >= 2")
+    assert verify(app).exit_code == 1
 
 
 def test_anything_shaped_like_a_citizen_id_is_masked_when_recorded(app):

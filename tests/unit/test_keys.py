@@ -61,9 +61,51 @@ def test_key_files_are_readable_by_the_owner_only(tmp_path):
     assert (tmp_path / f"{key.kid}.json").stat().st_mode & 0o077 == 0
 
 
-def test_a_second_store_on_the_same_folder_sees_a_rotation(tmp_path):
-    one, two = KeyStore(tmp_path), KeyStore(tmp_path)
+class Monotonic:
+    """A monotonic clock that moves only when told to."""
+
+    def __init__(self):
+        self.seconds = 0.0
+
+    def __call__(self) -> float:
+        return self.seconds
+
+
+def test_a_second_store_on_the_same_folder_sees_a_rotation_after_its_recheck_interval(tmp_path):
+    monotonic = Monotonic()
+    one, two = KeyStore(tmp_path), KeyStore(tmp_path, recheck_seconds=5, monotonic=monotonic)
     one.add("RS256", T0, timedelta(0))
     assert len(two.jwks(T0)["keys"]) == 1
     one.rotate("RS256", T0, timedelta(0), HOUR)
+    assert len(two.jwks(T0)["keys"]) == 1  # held: the folder is not looked at on every use
+    monotonic.seconds += 5
     assert len(two.jwks(T0)["keys"]) == 2
+
+
+def test_keys_are_parsed_once_and_the_folder_read_at_most_once_per_interval(tmp_path, monkeypatch):
+    from idp.oidc import keys as keys_module
+
+    monotonic = Monotonic()
+    KeyStore(tmp_path).add("RS256", T0, timedelta(0))
+    store = KeyStore(tmp_path, recheck_seconds=5, monotonic=monotonic)
+    imports, looks = [], []
+    real_import, real_fingerprint = keys_module._import, KeyStore._fingerprint
+    monkeypatch.setattr(keys_module, "_import", lambda *a: imports.append(a) or real_import(*a))
+    monkeypatch.setattr(KeyStore, "_fingerprint", lambda s: looks.append(1) or real_fingerprint(s))
+    for _ in range(3):
+        store.verify(store.sign({"sub": "x"}, "RS256", T0), T0)
+        store.jwks_document(T0)
+    assert (len(imports), len(looks)) == (1, 1)
+    monotonic.seconds += 5
+    store.sign({"sub": "x"}, "RS256", T0)
+    assert (len(imports), len(looks)) == (1, 2)  # looked again, nothing changed: nothing parsed
+
+
+def test_the_jwks_document_changes_when_a_key_retires_with_time_alone(tmp_path):
+    store = KeyStore(tmp_path)
+    store.add("RS256", T0, timedelta(0))
+    store.rotate("RS256", T0, timedelta(0), HOUR)
+    body, etag = store.jwks_document(T0)
+    assert store.jwks_document(T0) == (body, etag)
+    later_body, later_etag = store.jwks_document(T0 + 2 * HOUR)
+    assert later_etag != etag and len(later_body) < len(body)

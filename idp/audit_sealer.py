@@ -1,0 +1,69 @@
+"""The background sealer: one thread per process that links committed audit events into the
+hash chain in batches, woken after each commit that recorded events, so that no request waits
+on the chain head. It stops after a while without work and starts again when needed."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from flask import Flask, current_app, has_app_context
+
+log = logging.getLogger("idp.audit")
+EXTENSION = "idp.audit.sealer"
+
+
+class BackgroundSealer:
+    """Seals in a thread of its own; ``wake()`` is cheap and never blocks on the database."""
+
+    def __init__(self, app: Flask, *, idle_seconds: float = 10.0):
+        self.app, self.idle_seconds = app, idle_seconds
+        self._wanted = threading.Event()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def wake(self) -> None:
+        """Ask for a seal soon; starts the thread if it is not running."""
+        with self._lock:
+            self._wanted.set()
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="audit-sealer", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            if not self._wanted.wait(self.idle_seconds):
+                with self._lock:
+                    if not self._wanted.is_set():
+                        self._thread = None
+                        return
+            time.sleep(self.app.config["AUDIT"]["SEAL_DELAY_SECONDS"])  # let a batch gather
+            self._wanted.clear()
+            self.seal_now()
+
+    def seal_now(self) -> int:
+        """Seal what has been committed so far; errors are logged (the next wake retries)."""
+        from idp.audit_chain import seal
+        from idp.db import db
+
+        with self.app.app_context():
+            try:
+                return seal(db.session, self.app.config["AUDIT"]["SEAL_BATCH_SIZE"])
+            except Exception:  # the events stay unsealed and are sealed by a later run
+                log.exception("sealing the audit log failed")
+                db.session.rollback()
+                return 0
+            finally:
+                db.session.remove()
+
+
+def wake_background_sealer() -> None:
+    """After a commit that stored events: wake this app's sealer (when configured)."""
+    if not has_app_context() or not current_app.config["AUDIT"]["SEAL_IN_BACKGROUND"]:
+        return
+    app = current_app._get_current_object()
+    sealer = app.extensions.get(EXTENSION)
+    if sealer is None:
+        sealer = app.extensions.setdefault(EXTENSION, BackgroundSealer(app))
+    sealer.wake()

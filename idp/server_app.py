@@ -1,0 +1,23 @@
+"""gunicorn run in process by ``moc-idp serve``: the master is this process, so a SIGTERM sent
+to it (by systemd, a container runtime, or the benchmark) reaches gunicorn directly."""
+
+from __future__ import annotations
+
+from gunicorn.app.base import BaseApplication
+
+
+class ProductionServer(BaseApplication):
+    """gunicorn with the given settings, serving ``create_app()`` in each worker."""
+
+    def __init__(self, options: dict):
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        from idp import create_app
+
+        return create_app()
