@@ -12,6 +12,8 @@ from idp.config import PROJECT_ROOT, ConfigError, check_config, load_config
 log = logging.getLogger("idp")
 
 
+# Called by relying parties' servers with their own credentials, never by the person's browser.
+SERVER_TO_SERVER_ENDPOINTS = ("token", "revoke", "introspect", "userinfo")
 PROTOCOL_ENDPOINTS = ("authorize_endpoint", "token", "revoke", "introspect", "userinfo",
                       "end_session")
 
@@ -95,6 +97,7 @@ def _init_extensions(app: Flask, adapters: dict) -> None:
         sessions.on_session_ended(logout.notify_backchannel)
     staff.on_staff_lost(app, logout.end_staff_only_access)
     binding.on_identity_unlinked(app, logout.end_identity_access)
+    sessions.not_activity(app, [f"oidc.{name}" for name in SERVER_TO_SERVER_ENDPOINTS])
     app.before_request(sessions.touch_current_session)
     app.teardown_appcontext(logout.deliver_pending)
     app.after_request(sessions.write_cookie)

@@ -20,6 +20,7 @@ from idp.config import is_loopback_url
 from idp.db import db
 
 _ENDED_HOOKS = "idp.session_ended_hooks"
+_UNTOUCHED = "idp.session_untouched_endpoints"
 # How stale the stored time of last use may get: the idle timeout is exact to this much.
 TOUCH_INTERVAL = timedelta(minutes=1)
 
@@ -87,7 +88,7 @@ def touch_current_session() -> None:
     """before_request: note that the live SSO session is in use, so that the idle timeout counts
     from the last request, reads included. Written at most once a minute (reads stay cheap), at
     the start of the request in a transaction of its own (nothing else is pending yet)."""
-    if request.endpoint == "static":
+    if request.endpoint == "static" or request.endpoint in current_app.extensions.get(_UNTOUCHED, ()):
         return
     session, moment = current_session(), now()
     if session is None or moment - session.last_seen_at < TOUCH_INTERVAL:
@@ -98,6 +99,12 @@ def touch_current_session() -> None:
         .values(last_seen_at=moment)
     )
     db.session.commit()
+
+
+def not_activity(app, endpoints) -> None:
+    """Requests to ``endpoints`` (called by relying parties' servers, not by the person's
+    browser) neither read nor refresh the SSO session's idle time."""
+    app.extensions.setdefault(_UNTOUCHED, set()).update(endpoints)
 
 
 def current_user() -> User | None:
