@@ -49,6 +49,7 @@ DEFAULTS: dict = {
         "PASSWORD_RESET_PER_IP": "10 per hour",
         "IDENTITY_CHECK_PER_ACCOUNT": "5 per hour",
         "IDENTITY_CHECK_PER_CITIZEN_ID": "5 per hour",
+        "PASSWORD_CHANGE_PER_ACCOUNT": "5 per 15 minutes",
     },
     "MEMBERSHIP": {
         "TEMPORARY_DAYS": 60,
@@ -68,6 +69,11 @@ DEFAULTS: dict = {
         "SMTP_PASSWORD": "",
         "SMTP_TIMEOUT_SECONDS": 10,
         "SMTP_CA_FILE": "",
+        "SEND_IN_BACKGROUND": True,
+        "SEND_TRIES": 3,
+        "RETRY_WAIT_SECONDS": 1,
+        "RETRY_AFTER_SECONDS": 300,
+        "MAX_ATTEMPTS": 10,
     },
     "PDPA": {
         "ENCRYPTION_KEYS": {},
@@ -97,6 +103,7 @@ DEFAULTS: dict = {
         "REMINDER_DAYS": [7, 1],
         "EMAIL_LINK_LIFETIME_SECONDS": 3 * 24 * 3600,
         "PASSWORD_RESET_LIFETIME_SECONDS": 3600,
+        "SIGNUP_RETRY_SECONDS": 24 * 3600,
     },
 }
 
