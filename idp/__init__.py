@@ -71,11 +71,13 @@ def _init_extensions(app: Flask, adapters: dict) -> None:
     from idp.i18n import init_babel
     from idp.oidc import logout
     from idp.oidc.server import init_server
+    from idp.outbox import init_outbox
     from idp.ratelimit import init_limiter
     from idp.verification import binding, staff
     from idp.verification.staff_views import allow_document_upload
 
     init_adapters(app, adapters)
+    init_outbox(app)
     database.db.init_app(app)
     database.migrate.init_app(app, database.db, directory=str(PROJECT_ROOT / "idp" / "migrations"))
     init_babel(app)

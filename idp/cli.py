@@ -32,6 +32,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(clients_group)
     app.cli.add_command(users_group)
     app.cli.add_command(keys_group)
+    app.cli.add_command(mail_group)
     from idp import cli_admin  # adds its commands to clients_group
 
     app.cli.add_command(cli_admin.audit_group)
@@ -189,6 +190,22 @@ def keys_rotate(alg, immediately):
     db.session.commit()  # the audit event
 
 
+# --- mail ---------------------------------------------------------------------------------
+
+@click.group("mail", help="The mail outbox (for cron).")
+def mail_group():
+    pass
+
+
+@mail_group.command("send-pending")
+@with_appcontext
+def mail_send_pending():
+    """Send every mail whose time has come (after a restart, or retries); safe to run often."""
+    from idp.outbox import send_pending
+
+    click.echo(f"sent {send_pending()} mail(s)")
+
+
 # --- accounts and personal data -----------------------------------------------------------
 
 @click.group("accounts", help="Member accounts: jobs for cron, and sign-in unlock.")
@@ -270,8 +287,8 @@ def staff_revoke(email, reason):
     if user is None or not user.is_staff:
         _fail([f"{email!r} is not verified MOC staff"])
     revoke(user, reason=reason)
-    db.session.commit()
     mail_staff_lost(user)
+    db.session.commit()
     click.echo(f"revoked the staff status of {user.sub}")
 
 

@@ -53,6 +53,7 @@ DEFAULTS: dict = {
         "IDENTITY_CHECK_PER_ACCOUNT_AND_CITIZEN_ID": "3 per day",
         "STAFF_CHECK_PER_ACCOUNT": "5 per hour",
         "DOCUMENT_UPLOAD_PER_ACCOUNT": "5 per day",
+        "PASSWORD_CHANGE_PER_ACCOUNT": "5 per 15 minutes",
     },
     "MEMBERSHIP": {
         "TEMPORARY_DAYS": 60,
@@ -72,6 +73,11 @@ DEFAULTS: dict = {
         "SMTP_PASSWORD": "",
         "SMTP_TIMEOUT_SECONDS": 10,
         "SMTP_CA_FILE": "",
+        "SEND_IN_BACKGROUND": True,
+        "SEND_TRIES": 3,
+        "RETRY_WAIT_SECONDS": 1,
+        "RETRY_AFTER_SECONDS": 300,
+        "MAX_ATTEMPTS": 10,
     },
     "PDPA": {
         "ENCRYPTION_KEYS": {},
@@ -103,6 +109,7 @@ DEFAULTS: dict = {
         "REMINDER_DAYS": [7, 1],
         "EMAIL_LINK_LIFETIME_SECONDS": 3 * 24 * 3600,
         "PASSWORD_RESET_LIFETIME_SECONDS": 3600,
+        "SIGNUP_RETRY_SECONDS": 3600,
     },
     "PASSWORDS": {
         # argon2id (RFC 9106); OWASP's first choice: m=19 MiB, t=2, p=1.

@@ -1,4 +1,6 @@
-"""Sending mail: SMTP for real, the console stand-in for the embedded default.
+"""Mail: rendered in the request, written to the outbox in the same transaction as what it
+announces, and delivered after the response by ``idp.outbox`` (SMTP for real, the console
+stand-in for the embedded default).
 
 Every message is bilingual, Thai first then English, because a mail cannot follow the
 language switch of the page that caused it.
@@ -10,12 +12,18 @@ import logging
 import smtplib
 import ssl
 from dataclasses import dataclass
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Protocol
 
 from flask import current_app, render_template
 from flask_babel import force_locale
+from sqlalchemy import Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from idp.clock import now
+from idp.db import UtcDateTime, db
 
 log = logging.getLogger(__name__)
 EXTENSION = "idp.mailer"
@@ -113,7 +121,39 @@ def bilingual(template: str, **context) -> tuple[str, str]:
     return " / ".join(subjects), f"{bodies[0]}\n\n----------\n\n{bodies[1]}\n"
 
 
-def send(to: str, template: str, **context) -> None:
-    """Render ``template`` in both languages and send it; raises MailUnavailable."""
+class OutboxMail(db.Model):
+    """A mail waiting for delivery, or delivered (its body is then blanked: links in it,
+    such as a password reset, are not kept once they have left)."""
+
+    __tablename__ = "mail_outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(320))
+    template: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(500))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10), default="pending", index=True)  # sent, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(300))
+
+    def message(self) -> Message:
+        return Message(to=self.recipient, subject=self.subject, text=self.body)
+
+
+QUEUED = "idp.mail.queued"  # Session.info key: the rows this transaction queued, and their sender
+
+
+def queue(to: str, template: str, **context) -> OutboxMail:
+    """Render ``template`` in both languages and add it to the outbox in the current
+    transaction: it goes out after the caller commits, and never if the caller rolls back."""
     subject, text = bilingual(template, **context)
-    mailer().send(Message(to=to, subject=subject, text=text))
+    moment = now()
+    row = OutboxMail(recipient=to, template=template, subject=subject, body=text, status="pending",
+                     attempts=0, created_at=moment, next_attempt_at=moment)
+    db.session.add(row)
+    db.session().info.setdefault(QUEUED, []).append(row)
+    return row

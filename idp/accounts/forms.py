@@ -119,10 +119,24 @@ def _required(message):
     return DataRequired(message=message)
 
 
+NAME_FIELDS = ("given_name_th", "family_name_th", "given_name_en", "family_name_en")
+
+
 class NewPasswordMixin:
+    """A new password, checked against the person's own email and names: those typed in the
+    form (signup), or those of ``self.account`` when the view sets it (reset, change)."""
+
+    account = None
+
+    def _personal(self) -> tuple[str, list[str]]:
+        if self.account is not None:
+            return self.account.email, [getattr(self.account, name) for name in NAME_FIELDS]
+        typed = lambda name: getattr(getattr(self, name, None), "data", "") or ""  # noqa: E731
+        return typed("email"), [typed(name) for name in NAME_FIELDS]
+
     def validate_password(self, field):
-        email = getattr(getattr(self, "email", None), "data", "") or ""
-        problem = password_problem(field.data or "", email)
+        email, names = self._personal()
+        problem = password_problem(field.data or "", email, names)
         if problem:
             raise ValidationError(str(problem))
 

@@ -66,6 +66,9 @@ class User(db.Model):
     # account, so a new value starts every count afresh (idp/accounts/sign_in.py).
     sign_in_unlocked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # Bumped by each password-reset request: a reset link carries it, so a newer link
+    # invalidates the older ones.
+    password_reset_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     sessions: Mapped[list[LoginSession]] = relationship(back_populates="user")
 

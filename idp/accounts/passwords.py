@@ -3,6 +3,8 @@ sign-in when they change."""
 
 from __future__ import annotations
 
+import gzip
+import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -68,16 +70,42 @@ def needs_rehash(password_hash: str) -> bool:
 
 MIN_LENGTH = 8
 MAX_LENGTH = 256
+MIN_PERSONAL_WORD = 3  # shorter names and email local parts are too common to refuse
+_TRAILING_DIGITS_AND_SYMBOLS = re.compile(r"[\W\d_]+$")
+
+
+def _folded(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+def _stem(text: str) -> str:
+    """``Password123!`` -> ``password``: the word people decorate to pass composition rules."""
+    return _TRAILING_DIGITS_AND_SYMBOLS.sub("", _folded(text))
 
 
 @lru_cache(maxsize=1)
 def common_passwords() -> frozenset[str]:
-    path = Path(__file__).with_name("common_passwords.txt")
-    lines = path.read_text(encoding="utf-8").splitlines()
-    return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
+    """The shipped list (see common_passwords.NOTICE), each entry folded and stemmed too."""
+    path = Path(__file__).with_name("common_passwords.txt.gz")
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        entries = [line.strip() for line in handle if line.strip() and not line.startswith("#")]
+    return (frozenset(_folded(e) for e in entries) | frozenset(_stem(e) for e in entries)) - {""}
 
 
-def password_problem(password: str, email: str = ""):
+def is_common(password: str) -> bool:
+    """The password, or the password without its trailing digits and symbols, is common."""
+    listed = common_passwords()
+    return _folded(password) in listed or _stem(password) in listed
+
+
+def personal_words(email: str = "", names=()) -> list[str]:
+    """The words of the person that a password must not contain: the email's local part and
+    each name (Thai or English) of at least three characters."""
+    words = [email.split("@")[0]] + [n for n in names if n]
+    return [_folded(w).strip() for w in words if len(_folded(w).strip()) >= MIN_PERSONAL_WORD]
+
+
+def password_problem(password: str, email: str = "", names=()):
     """The reason this password is refused (a lazy translated string), or None.
 
     NIST SP 800-63B 5.1.1.2: at least 8 characters, any characters (Thai too), no
@@ -88,8 +116,9 @@ def password_problem(password: str, email: str = ""):
         return _l("The password must have at least 8 characters.")
     if len(normalized) > MAX_LENGTH:
         return _l("The password is too long.")
-    lowered = normalized.casefold()
-    local_part = email.split("@")[0].casefold()
-    if lowered in common_passwords() or (local_part and lowered == local_part):
+    if is_common(normalized):
         return _l("This password is too common or easy to guess. Please choose another.")
+    folded = _folded(normalized)
+    if any(word in folded for word in personal_words(email, names)):
+        return _l("The password must not contain your name or your email address.")
     return None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import timedelta
 
 from flask import current_app
@@ -13,8 +12,6 @@ from idp.accounts.models import MembershipReminder, User
 from idp.clock import now
 from idp.db import db
 from idp.urls import external_url
-
-log = logging.getLogger(__name__)
 
 
 def due(days_before: int) -> list[User]:
@@ -42,23 +39,20 @@ def _claim(user: User, windows: list[int]) -> None:
 
 
 def send_reminder(user: User, days_before: int) -> bool:
-    """Claim the reminder rows, send, then commit: a reminder is mailed at most once, and a
-    mail that fails leaves no row, so the next run tries again. Wider windows are claimed
-    too, so a member who first meets the job a day before expiry gets one mail, not two."""
+    """Claim the reminder rows and queue the mail in one transaction: a reminder is queued at
+    most once, and the outbox delivers it (retrying while the mail server is down). Wider
+    windows are claimed too, so a member who first meets the job a day before expiry gets one
+    mail, not two."""
     windows = [d for d in current_app.config["ACCOUNTS"]["REMINDER_DAYS"] if d >= days_before]
     _claim(user, windows)
     try:
         db.session.flush()
-        mail.send(user.email, "membership_expiring", user=user,
-                  days_left=max(1, (user.expires_at - now()).days),
-                  link=external_url("verification.choose_method"))
     except IntegrityError:  # another run claimed it first
         db.session.rollback()
         return False
-    except mail.MailUnavailable as error:
-        db.session.rollback()
-        log.error("expiry reminder to account %s not sent: %s", user.sub, error)
-        return False
+    mail.queue(user.email, "membership_expiring", user=user,
+               days_left=max(1, (user.expires_at - now()).days),
+               link=external_url("verification.choose_method"))
     audit.record("account:membership:reminded", subject=user, details={"days_before": days_before})
     db.session.commit()
     return True

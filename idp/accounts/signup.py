@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
+from enum import Enum
 
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
@@ -12,7 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from idp import audit, mail
 from idp.accounts.links import LinkInvalid, account_for_link, make_account_link_token
 from idp.accounts.models import User
-from idp.accounts.service import EmailTaken, create_user
+from idp.accounts.passwords import verify_password
+from idp.accounts.service import EmailTaken, create_user, find_by_email
 from idp.clock import now
 from idp.db import db
 from idp.urls import external_url
@@ -39,25 +41,61 @@ class Registration:
     locale: str
 
 
-def register(registration: Registration) -> User:
-    """Create a temporary account (60 days) and commit; raises EmailTaken.
+class Outcome(Enum):
+    """What a signup did; the page answers CREATED and NOTIFIED alike (no enumeration)."""
 
+    CREATED = "created"  # a new account; the verification mail is queued
+    NOTIFIED = "notified"  # the email has an account: its owner is mailed instead
+    ALREADY_CREATED = "already_created"  # a retry, with the same password, of a signup that took
+
+
+def register(registration: Registration) -> Outcome:
+    """Create a temporary account (60 days) and queue its verification mail, or, when the
+    email already has an account, queue a mail to its owner instead; commits either way.
+
+    Both paths spend one argon2 computation (a hash, or a verification of the typed password
+    against the account's), so neither the answer nor its time tells whether the email is
+    registered. A retry, with the same password, of a signup made within
+    ACCOUNTS.SIGNUP_RETRY_SECONDS (its answer may have been lost) is recognised.
     The unique index on the email key decides between two parallel signups: the loser's
-    insert fails, is rolled back, and becomes EmailTaken, never a 500.
+    insert fails, is rolled back, and takes the existing-email path, never a 500.
     """
+    existing = find_by_email(registration.email)
+    if existing is None:
+        try:
+            _create(registration)
+            return Outcome.CREATED
+        except (EmailTaken, IntegrityError):
+            db.session.rollback()
+            existing = find_by_email(registration.email)
+    return _existing_email(existing, registration.password)
+
+
+def _create(registration: Registration) -> User:
     fields = {k: v for k, v in registration.__dict__.items() if k not in ("email", "password")}
     if fields["personnel_type"] != "moc":
         fields["department"] = fields["position"] = None
-    try:
-        user = create_user(registration.email, registration.password, **fields)
-        user.pdpa_consent_at = now()
-        audit.record("account:signup", actor=user, subject=user,
-                     details={"personnel_type": registration.personnel_type})
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise EmailTaken(registration.email) from None
+    user = create_user(registration.email, registration.password, **fields)
+    user.pdpa_consent_at = now()
+    audit.record("account:signup", actor=user, subject=user,
+                 details={"personnel_type": registration.personnel_type})
+    send_verification_email(user)
+    db.session.commit()
     return user
+
+
+def _existing_email(user: User, password: str) -> Outcome:
+    password_matches = verify_password(user.password_hash, password)
+    window = current_app.config["ACCOUNTS"]["SIGNUP_RETRY_SECONDS"]
+    if password_matches and user.disabled_at is None and now() - user.created_at <= timedelta(seconds=window):
+        audit.record("account:signup:repeated", subject=user)
+        db.session.commit()
+        return Outcome.ALREADY_CREATED
+    audit.record("account:signup:existing_email", subject=user)
+    mail.queue(user.email, "signup_existing", user=user, login_link=external_url("accounts.login"),
+               reset_link=external_url("passwords.forgot"))
+    db.session.commit()
+    return Outcome.NOTIFIED
 
 
 def choose_temporary(user: User) -> None:
@@ -72,10 +110,10 @@ def _email_fingerprint(user: User) -> str:
 
 
 def send_verification_email(user: User) -> None:
-    """Mail the verification link; raises mail.MailUnavailable."""
+    """Queue the verification mail in the current transaction (sent once it commits)."""
     token = make_account_link_token(VERIFY_EMAIL, user, _email_fingerprint)
     link = external_url("signup.verify_email", token=token)
-    mail.send(user.email, "verify_email", user=user, link=link)
+    mail.queue(user.email, "verify_email", user=user, link=link)
 
 
 def confirm_email(token: str) -> User:

@@ -6,12 +6,11 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from idp import audit, mail
-from idp.accounts.forms import EmptyForm, SignupForm
+from idp.accounts.forms import EmptyForm, SignInForm, SignupForm
 from idp.accounts.links import LinkExpired, LinkInvalid
-from idp.accounts.service import EmailTaken
-from idp.accounts.sessions import current_user, start_session
+from idp.accounts.sessions import current_user
 from idp.accounts.signup import (
+    Outcome,
     Registration,
     choose_temporary,
     confirm_email,
@@ -23,6 +22,7 @@ from idp.ratelimit import SIGNUP_PER_IP
 
 bp = Blueprint("signup", __name__)
 PENDING = "pending_interaction"
+SIGNED_UP = "signed_up"
 
 
 def continue_after_signup():
@@ -59,27 +59,29 @@ def signup():
         form.email.errors.append(_("Too many signups from this network. Please try again later."))
         return render_template("accounts/signup.html", form=form), 429
     SIGNUP_PER_IP.spend(ip)
-    try:
-        user = register(_registration(form))
-    except EmailTaken:
-        form.email.errors.append(_("This email is already registered. Sign in, or reset your "
-                                   "password if you have forgotten it."))
-        return render_template("accounts/signup.html", form=form), 409
-    start_session(user, amr=["pwd"])
-    audit.record("account:login:success", actor=user, subject=user, details={"after": "signup"})
-    db.session.commit()
-    _send_verification(user)
-    return redirect(url_for("signup.membership"))
+    outcome = register(_registration(form))
+    # A new email and a registered one get the same answer (no account enumeration): the
+    # person signs in with the password they chose, which only the owner of an account knows.
+    session[SIGNED_UP] = {"email": form.email.data.strip(),
+                          "recognised": outcome is Outcome.ALREADY_CREATED}
+    return redirect(url_for("signup.sent"), code=303)
+
+
+@bp.get("/signup/sent")
+def sent():
+    """Check your mail, and sign in with the password just chosen to go on (seed 3.4)."""
+    details = session.get(SIGNED_UP)
+    if not details:
+        return redirect(url_for("signup.signup"))
+    form = SignInForm(email=details["email"], next=url_for("signup.membership"))
+    return render_template("accounts/signup_sent.html", form=form, email=details["email"],
+                           recognised=details["recognised"])
 
 
 def _send_verification(user) -> None:
-    try:
-        send_verification_email(user)
-        flash(_("We have sent a link to %(email)s to confirm your email.", email=user.email))
-    except mail.MailUnavailable:
-        current_app.logger.error("verification mail not sent to account %s", user.sub)
-        flash(_("We could not send the confirmation mail just now. You can send it again "
-                "from your account page."))
+    send_verification_email(user)
+    db.session.commit()
+    flash(_("We have sent a link to %(email)s to confirm your email.", email=user.email))
 
 
 @bp.route("/signup/membership", methods=["GET", "POST"])
@@ -88,6 +90,8 @@ def membership():
     if user is None:
         return redirect(url_for("accounts.login"))
     form = EmptyForm()
+    if request.method == "GET" and user.membership_chosen_at is not None:
+        return continue_after_signup()  # chosen already (e.g. a signup retried later)
     if request.method == "POST" and form.validate_on_submit():
         if request.form.get("choice") == "permanent":
             return redirect(url_for("verification.choose_method"))

@@ -192,8 +192,8 @@ def reverify_all() -> ReverifyReport:
             kept += 1
         else:
             revoke(user, reason=f"no longer active in {user.staff_verified_by}")
-            db.session.commit()
             mail_staff_lost(user)
+            db.session.commit()
             revoked += 1
     db.session.commit()
     return ReverifyReport(len(users), kept, revoked, down)

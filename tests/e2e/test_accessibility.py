@@ -84,6 +84,8 @@ def test_signup_and_sign_in_with_the_keyboard_alone(tab, people):
     tab_to(tab, "#pdpa_consent")
     tab.page.keyboard.press("Space")
     tab_to(tab, "main form button[type=submit]")
+    press_and_follow(tab, "Enter", "check-mail", path="/signup/sent")
+    type_into(tab, "#password", account.password)  # the email is filled in
     press_and_follow(tab, "Enter", "membership", path="/signup/membership")
 
     tab_to(tab, "button.choice.temporary")

@@ -7,7 +7,8 @@ import threading
 
 import pytest
 
-from tests.support.flows import PASSWORD, csrf_token
+from tests.support.flows import PASSWORD, csrf_token, sign_in_after_signup
+from tests.support.mail import settle
 from tests.support.smtp import body_of
 
 FORM = {
@@ -33,9 +34,10 @@ def account(app, email="somchai@example.com"):
         return None if user is None else {c.name: getattr(user, c.name) for c in user.__table__.columns}
 
 
-def test_signup_creates_a_temporary_account_and_signs_in(app, web, clock):
+def test_signup_creates_a_temporary_account_and_its_password_signs_in(app, web, clock):
     response = sign_up(web)
-    assert response.status_code == 302 and response.headers["Location"] == "/signup/membership"
+    assert response.status_code == 303 and response.headers["Location"] == "/signup/sent"
+    assert sign_in_after_signup(web).headers["Location"] == "/signup/membership"
     created = account(app)
     assert created["account_type"] == "temporary"
     assert (created["expires_at"] - clock.now()).days == 60
@@ -84,13 +86,14 @@ def test_moc_personnel_must_give_department_and_position(app, web):
     html = sign_up(web, personnel_type="moc").get_data(as_text=True)
     assert "must enter their agency" in html and "must enter their position" in html
     assert sign_up(web, personnel_type="moc", department="สำนักงานปลัดกระทรวงพาณิชย์",
-                   position="นักวิชาการคอมพิวเตอร์").status_code == 302
+                   position="นักวิชาการคอมพิวเตอร์").status_code == 303
     created = account(app)
     assert created["personnel_type"] == "moc" and created["position"] == "นักวิชาการคอมพิวเตอร์"
 
 
 def test_thai_passwords_are_accepted(app, web):
-    assert sign_up(web, password="รหัสผ่านภาษาไทย", password_confirm="รหัสผ่านภาษาไทย").status_code == 302
+    assert sign_up(web, password="รหัสผ่านภาษาไทย", password_confirm="รหัสผ่านภาษาไทย").status_code == 303
+    assert account(app) is not None
 
 
 def test_posted_privileged_fields_are_ignored(app, web):
@@ -102,13 +105,22 @@ def test_posted_privileged_fields_are_ignored(app, web):
     assert created["email_verified"] is False and created["identity_verified"] is False
 
 
-def test_email_is_unique_case_insensitively_and_after_normalisation(app, web):
+def test_email_is_unique_case_insensitively_and_after_normalisation(app, web, outbox):
     sign_up(web)
     web2 = app.test_client()
-    response = sign_up(web2, email="ＳＯＭＣＨＡＩ@example.com")  # full-width letters, NFKC-equal
-    assert response.status_code == 409
-    html = response.get_data(as_text=True)
-    assert "already registered" in html or "ลงทะเบียนแล้ว" in html
+    response = sign_up(web2, email="ＳＯＭＣＨＡＩ@example.com", password="another long passphrase",
+                       password_confirm="another long passphrase")  # full-width, NFKC-equal
+    assert response.status_code == 303
+    settle(app)
+    assert account(app)["email"] == "somchai@example.com"
+    from idp.accounts.models import User
+    from idp.db import db
+
+    with app.app_context():
+        assert db.session.execute(db.select(db.func.count(User.id))).scalar() == 1
+    subjects = [m["Subject"] for m in outbox.wait_for("somchai@example.com", 2)]
+    assert any("Confirm your email" in s for s in subjects)
+    assert any("tried to sign up" in s for s in subjects)
 
 
 def test_two_parallel_signups_with_one_email_make_exactly_one_account(app):
@@ -126,7 +138,7 @@ def test_two_parallel_signups_with_one_email_make_exactly_one_account(app):
         thread.start()
     for thread in threads:
         thread.join()
-    assert sorted(results) == [302, 409, 409, 409]
+    assert results == [303, 303, 303, 303]
     from idp.accounts.models import User
     from idp.db import db
 
@@ -141,6 +153,7 @@ def test_signup_without_csrf_token_is_refused(app, web):
 
 def test_blue_button_keeps_the_temporary_membership_and_continues(app, web):
     sign_up(web)
+    sign_in_after_signup(web)
     page = web.get("/signup/membership").get_data(as_text=True)
     response = web.post("/signup/membership", data={"csrf_token": csrf_token(page), "choice": "temporary"})
     assert response.headers["Location"] == "/account"
@@ -149,6 +162,7 @@ def test_blue_button_keeps_the_temporary_membership_and_continues(app, web):
 
 def test_green_button_leads_to_the_identity_check(web):
     sign_up(web)
+    sign_in_after_signup(web)
     page = web.get("/signup/membership").get_data(as_text=True)
     response = web.post("/signup/membership", data={"csrf_token": csrf_token(page), "choice": "permanent"})
     assert response.headers["Location"] == "/verify"
@@ -164,6 +178,7 @@ def test_signup_started_from_a_relying_party_returns_to_it(app, web, make_client
     assert f"interaction={interaction}" in web.get(login).get_data(as_text=True)
     web.get(f"/signup?interaction={interaction}")
     sign_up(web)
+    assert sign_in_after_signup(web).headers["Location"] == "/signup/membership"
     page = web.get("/signup/membership").get_data(as_text=True)
     response = web.post("/signup/membership", data={"csrf_token": csrf_token(page), "choice": "temporary"})
     final = web.get(response.headers["Location"])
@@ -177,6 +192,7 @@ def verification_link(outbox, email="somchai@example.com"):
 
 def test_verification_mail_is_bilingual_and_its_link_verifies_once(app, web, outbox):
     sign_up(web)
+    sign_in_after_signup(web)
     [message] = outbox.wait_for("somchai@example.com")
     assert "ยืนยันอีเมล" in message["Subject"] or "อีเมล" in message["Subject"]
     assert "Confirm your email" in message["Subject"]
@@ -217,8 +233,15 @@ def test_signup_still_succeeds_when_mail_cannot_be_sent(migrated, keys_dir, cloc
         from tests.support.flows import empty_tables as _empty_tables
 
         _empty_tables()
-    assert sign_up(web).status_code == 302
+    assert sign_up(web).status_code == 303
     assert account(app) is not None
+    settle(app)
+    from idp.db import db
+    from idp.mail import OutboxMail
+
+    with app.app_context():  # kept for a later try, not lost
+        [row] = db.session.execute(db.select(OutboxMail)).scalars()
+        assert row.status == "pending" and row.attempts == 1 and row.template == "verify_email"
 
 
 def _tags(app, prefix):
@@ -226,3 +249,78 @@ def _tags(app, prefix):
 
     with app.app_context():
         return [e.tag for e in events(prefix)]
+
+
+def _page_after(web, response) -> str:
+    """The page a signup answer leads to, without its per-session values (CSRF token)."""
+    page = web.get(response.headers["Location"]).get_data(as_text=True)
+    return re.sub(r'value="[^"]*"', "", page.replace("new@example.com", "EMAIL").replace(
+        "somchai@example.com", "EMAIL"))
+
+
+def test_signup_answers_the_same_for_a_registered_and_a_new_email(app, make_user, outbox):
+    """No account enumeration: the owner of the registered email is mailed instead."""
+    make_user()
+    registered, new = app.test_client(), app.test_client()
+    taken = sign_up(registered, password="another long passphrase",
+                    password_confirm="another long passphrase")
+    fresh = sign_up(new, email="new@example.com")
+    assert taken.status_code == fresh.status_code == 303
+    assert taken.headers["Location"] == fresh.headers["Location"]
+    assert _page_after(registered, taken) == _page_after(new, fresh)
+    [warning] = outbox.wait_for("somchai@example.com")
+    assert "tried to sign up" in warning["Subject"]
+    assert "http://localhost/password/forgot" in body_of(warning)
+    assert "Confirm your email" in outbox.wait_for("new@example.com")[0]["Subject"]
+    assert "account:signup:existing_email" in _tags(app, "account:signup")
+
+
+def test_signup_with_a_registered_email_changes_nothing_and_does_not_sign_in(app, web, make_user):
+    make_user(password="the owner's own passphrase")
+    sign_up(web, given_name_th="มานี", password="another long passphrase",
+            password_confirm="another long passphrase")
+    assert account(app)["given_name_th"] == "สมชาย"
+    assert sign_in_after_signup(web, "another long passphrase").status_code == 401
+    assert web.get("/account").status_code == 302
+
+
+def test_a_signup_that_committed_but_failed_to_answer_is_recognised_on_retry(app, web, outbox):
+    from flask import request
+
+    failed_once = []
+
+    @app.after_request
+    def lose_the_first_answer(response):  # the account is committed; the answer is lost
+        if request.path == "/signup" and request.method == "POST" and not failed_once:
+            failed_once.append(True)
+            return app.response_class("connection lost", status=500)
+        return response
+
+    assert sign_up(web).status_code == 500 and account(app) is not None
+    retry = sign_up(web)
+    assert retry.status_code == 303
+    page = web.get(retry.headers["Location"]).get_data(as_text=True)
+    assert "ไว้แล้ว" in page or "already created" in page
+    assert sign_in_after_signup(web).headers["Location"] == "/signup/membership"
+    settle(app)
+    assert len(outbox.to("somchai@example.com")) == 1  # the verification mail, once
+    assert "account:signup:repeated" in _tags(app, "account:signup")
+
+
+def test_a_retry_with_another_password_gets_the_answer_of_any_signup(app, outbox):
+    sign_up(app.test_client())
+    other, fresh_client = app.test_client(), app.test_client()
+    retry = sign_up(other, password="another long passphrase",
+                    password_confirm="another long passphrase")
+    fresh = sign_up(fresh_client, email="new@example.com")
+    assert _page_after(other, retry) == _page_after(fresh_client, fresh)
+
+
+@pytest.mark.parametrize("password", ["Password123!", "iloveyou123", "Somchai-2528-xx",
+                                      "รหัสสมชายของฉัน", "jaidee loves tea"])
+def test_common_and_personal_passwords_are_refused_at_signup(app, web, password):
+    web.get("/lang/en")
+    response = sign_up(web, password=password, password_confirm=password)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and account(app) is None
+    assert "too common" in html or "your name or your email" in html

@@ -125,3 +125,12 @@ def decode_jwt(app, token: str) -> dict:
 
         jwks = key_store().jwks(app.extensions["idp.clock"].now())
     return jwt.decode(token, KeySet.import_key_set(jwks)).claims
+
+
+def sign_in_after_signup(web, password=PASSWORD):
+    """The sign-in form of the "check your mail" page that follows a signup (email filled in,
+    on to the membership choice): what a person who just signed up presses next."""
+    page = web.get("/signup/sent").get_data(as_text=True)
+    value = lambda name: unescape(re.search(rf'id="{name}"[^>]*value="([^"]*)"', page).group(1))  # noqa: E731
+    return web.post("/login", data={"csrf_token": csrf_token(page), "next": value("next"),
+                                    "email": value("email"), "password": password})

@@ -133,6 +133,7 @@ def _decide(application, decision, done):
         flash(_l("Someone else has already decided on this submission."))
         return redirect(url_for("admin.review_queue"))
     mail_document_decision(application)
+    db.session.commit()  # the mail row; it is sent after this commit
     flash(done)
     return redirect(url_for("admin.review_queue"))
 
