@@ -29,8 +29,6 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-import pybreaker
-
 from idp.verification.errors import ServiceUnavailable
 
 log = logging.getLogger(__name__)
@@ -89,16 +87,61 @@ class Policy:
                    float(values.get("DEADLINE_SECONDS", 8)), int(values.get("CONCURRENT_CALLS", 4)))
 
 
+class CircuitBreaker:
+    """Closed → open after ``failures_to_open`` failures in a row → after ``open_seconds`` one
+    trial call (half-open) → closed again on success, open again on failure.
+
+    Our own, not ``pybreaker``'s: pybreaker holds one lock around the protected call itself
+    (https://github.com/danielfm/pybreaker/issues/55), so every lookup of a system would wait
+    for the one before it, the opposite of a bulkhead. Here the lock guards only the counters.
+    """
+
+    def __init__(self, failures_to_open: int, open_seconds: float, clock=time.monotonic):
+        self.failures_to_open, self.open_seconds, self.clock = failures_to_open, open_seconds, clock
+        self._lock = threading.Lock()
+        self._failures, self._opened_at, self._trial = 0, None, False
+
+    @property
+    def state(self) -> str:
+        """``closed``, ``open`` or ``half-open``."""
+        with self._lock:
+            if self._opened_at is None:
+                return "closed"
+            return "open" if self.clock() < self._opened_at + self.open_seconds else "half-open"
+
+    def admit(self) -> bool:
+        """May a call go ahead? While half-open, only one trial at a time."""
+        with self._lock:
+            if self._opened_at is None:
+                return True
+            if self.clock() < self._opened_at + self.open_seconds or self._trial:
+                return False
+            self._trial = True
+            return True
+
+    def succeeded(self) -> None:
+        with self._lock:
+            self._failures, self._opened_at, self._trial = 0, None, False
+
+    def abandoned(self) -> None:
+        """The call ended without a verdict on the system (our own error)."""
+        with self._lock:
+            self._trial = False
+
+    def failed(self) -> None:
+        with self._lock:
+            self._failures += 1
+            if self._trial or self._failures >= self.failures_to_open:
+                self._opened_at, self._trial = self.clock(), False
+
+
 class Bulkhead:
     """Breaker, concurrency cap and deadline for the calls to one system."""
 
     def __init__(self, system: str, policy: Policy):
         self.system, self.policy = system, policy
         self.slots = threading.BoundedSemaphore(policy.concurrent_calls)
-        # Only "cannot reach it" counts as a failure; a bug in our code must not open it.
-        self.breaker = pybreaker.CircuitBreaker(
-            fail_max=policy.failures_to_open, reset_timeout=policy.open_seconds, name=system,
-            exclude=[lambda error: not isinstance(error, ServiceUnavailable)])
+        self.breaker = CircuitBreaker(policy.failures_to_open, policy.open_seconds)
 
     def call(self, function: Callable, *args):
         """``function(*args)`` inside the bulkhead; ``ServiceUnavailable`` when refused."""
@@ -107,12 +150,25 @@ class Bulkhead:
                         self.policy.concurrent_calls)
             raise ServiceUnavailable(self.system, "too many calls in flight")
         try:
-            with deadline(self.policy.deadline_seconds):
-                return self.breaker.call(function, *args)
-        except pybreaker.CircuitBreakerError:
-            raise ServiceUnavailable(self.system, "circuit open after repeated failures") from None
+            if not self.breaker.admit():
+                raise ServiceUnavailable(self.system, "circuit open after repeated failures")
+            return self._run(function, *args)
         finally:
             self.slots.release()
+
+    def _run(self, function: Callable, *args):
+        try:
+            with deadline(self.policy.deadline_seconds):
+                result = function(*args)
+        except ServiceUnavailable:
+            self.breaker.failed()
+            raise
+        except BaseException:
+            # Only "cannot reach it" counts as a failure; a bug in our code must not open it.
+            self.breaker.abandoned()
+            raise
+        self.breaker.succeeded()
+        return result
 
 
 class GuardedCitizenRegistry:
