@@ -5,44 +5,18 @@ check bounds how many attempts reach the server."""
 
 from __future__ import annotations
 
-import secrets
-
 import pytest
 
-from idp import create_app
 from idp.config import merge
 from idp.db import db
 from tests.support.faults import FaultServer, closed_port
-from tests.support.flows import ISSUER, Flow, csrf_token, empty_tables
+from tests.support.flows import Flow, csrf_token
 from tests.support.slapd import SERVICE_DN, SERVICE_PASSWORD
 
 SOMCHAI = {"citizen_id": "1101700230708", "first_name_th": "สมชาย", "last_name_th": "ใจดี",
            "birthdate": "14/03/2528", "laser_code": "JT1234567890"}
 SOAP_PATH = "/CheckCardStatus/CheckCardService.asmx"
 RETRIES = 2
-
-
-@pytest.fixture
-def build(migrated, keys_dir, adapters):
-    """An app built from ``settings`` (merged over the test defaults) on the test database."""
-    built = []
-
-    def make(settings: dict):
-        app = create_app(merge({"ISSUER": ISSUER, "DATABASE_URL": migrated,
-                                "OIDC": {"KEYS_DIR": str(keys_dir)},
-                                "SECRET_KEY": "test-secret-key-" + secrets.token_hex(16)}, settings),
-                         adapters={k: v for k, v in adapters.items()})
-        app.config["TESTING"] = True
-        with app.app_context():
-            empty_tables()
-        built.append(app)
-        return app
-
-    yield make
-    for app in built:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
 
 
 @pytest.fixture(params=["silent", "slow", "hang_up", "error"])
