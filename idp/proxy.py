@@ -25,7 +25,7 @@ class TrustedProxies:
     def __init__(self, app, *, hops: int, networks: Iterable[str] = ()):
         self.plain = app
         self.fixed = ProxyFix(app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
-        self.networks = [ipaddress.ip_network(network, strict=False) for network in networks]
+        self.networks = [_network(network) for network in networks]
 
     def trusts(self, remote_addr: str | None) -> bool:
         """True when the peer may speak for the client (any peer when no networks are named)."""
@@ -42,6 +42,13 @@ class TrustedProxies:
             environ[TRUSTED] = True
             return self.fixed(environ, start_response)
         return self.plain(environ, start_response)
+
+
+def _network(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    try:
+        return ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        raise ValueError(f"[PROXY] TRUSTED_NETWORKS: {text!r} is not an IP network") from None
 
 
 def init_proxy(app: Flask) -> None:

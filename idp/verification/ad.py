@@ -24,6 +24,8 @@ Keys of the ``[AD]`` table:
 - ``CONNECT_TIMEOUT_SECONDS`` (default 3), ``RECEIVE_TIMEOUT_SECONDS`` (default 5): bounds on
   the TCP connect and on waiting for each answer, so a silent server cannot hang a sign-up.
   The receive timeout is rounded up to whole seconds (at least 1): ldap3 sets it that way.
+  Each wait is also clipped to what is left of the check's total deadline
+  (``[RESILIENCE] DEADLINE_SECONDS``, see ``resilience.py``).
 - ``ENTRIES_FILE``: for ``"file"`` only, the JSON entries (see ``FileStaffDirectory``).
 
 Failure policy: staff checks fail closed. A directory that cannot be reached, refuses the bind

@@ -25,7 +25,8 @@ Config keys of the ``[DOPA]`` table:
 ``TIMEOUT_SECONDS``          gdx, soap: read timeout of each HTTP call (default 5).
 ``CONNECT_TIMEOUT_SECONDS``  gdx, soap: connect timeout (default: ``TIMEOUT_SECONDS``, at most 3).
 ``RETRIES``                  gdx, soap: retries after a connection error, a timeout or HTTP
-                             502/503/504 (default 2, at most 2); never after a definite answer.
+                             502/503/504 (default 2, at most 2); never after a definite answer,
+                             and never past the check's total deadline (``[RESILIENCE]``).
 
 PDPA: the citizen ID never reaches a log line or an exception message. ``PersonToCheck`` keeps
 it out of its ``repr``; the HTTP adapters raise ``ServiceUnavailable`` with the error's class

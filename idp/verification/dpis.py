@@ -18,6 +18,8 @@ Keys of the ``[DPIS]`` table:
   ``CONNECT_TIMEOUT_SECONDS`` (3), ``READ_TIMEOUT_SECONDS`` (5, also bounds the whole body);
   ``MAX_RESPONSE_BYTES`` (262144); ``RETRIES`` (2, connection errors only); ``CA_FILE``
   (PEM bundle to verify the service's certificate; ``""`` = system CAs).
+- ``sql`` and ``http``: every timeout is clipped to what is left of the check's total deadline
+  (``[RESILIENCE] DEADLINE_SECONDS``), and no retry starts once it is spent.
 - ``file``: ``PEOPLE_FILE``, JSON: a list (or ``{"people": [...]}``) of objects with
   ``citizen_id`` and the ``HrRecord`` fields (``birthdate`` as DPIS writes it, ``in_service``
   true or false).

@@ -79,6 +79,12 @@ class Policy:
     deadline_seconds: float = 8
     concurrent_calls: int = 4
 
+    def __post_init__(self):
+        if min(self.failures_to_open, self.concurrent_calls) < 1 or min(
+                self.open_seconds, self.deadline_seconds) <= 0:
+            raise ValueError("[RESILIENCE] values must be positive (FAILURES_TO_OPEN and "
+                             "CONCURRENT_CALLS at least 1)")
+
     @classmethod
     def from_config(cls, table: Mapping, system: str) -> Policy:
         """The ``[RESILIENCE]`` table with the ``[RESILIENCE.<system>]`` overrides."""

@@ -195,3 +195,28 @@ def test_dpis_sql_on_a_black_hole_is_unavailable_and_opens_the_breaker(build):
         assert server.connections == 2
     finally:
         server.stop()
+
+
+class Counting:
+    """An external system's stand-in that counts the calls made to it."""
+
+    needs_laser_code = False
+
+    def __init__(self):
+        self.calls = 0
+
+    def check(self, person):
+        self.calls += 1
+        raise AssertionError("the sign-in path asked DOPA")
+
+    def find_by_citizen_id(self, citizen_id):
+        self.calls += 1
+        raise AssertionError("the sign-in path asked AD or DPIS")
+
+
+def test_signing_in_never_calls_dopa_ad_or_dpis(build):
+    systems = {name: Counting() for name in ("citizen_registry", "staff_directory", "hr_system")}
+    app = build({}, extra_adapters=systems)
+    web = signed_in_member(app)
+    assert web.get("/login").status_code in (200, 302) and web.get("/account").status_code == 200
+    assert [system.calls for system in systems.values()] == [0, 0, 0]

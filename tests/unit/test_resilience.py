@@ -78,3 +78,14 @@ def test_an_inner_deadline_never_outlives_the_outer_one():
             assert time_left() <= 2
         assert 0 < time_left(10) <= 2
     assert time_left() is None
+
+
+def test_policy_takes_the_system_table_over_the_shared_one():
+    table = {"FAILURES_TO_OPEN": 3, "DEADLINE_SECONDS": 8, "AD": {"CONCURRENT_CALLS": 2}}
+    assert Policy.from_config(table, "AD") == Policy(3, 30, 8, 2)
+    assert Policy.from_config(table, "DPIS") == Policy(3, 30, 8, 4)
+
+
+def test_policy_refuses_values_that_would_close_the_system_off():
+    with pytest.raises(ValueError, match="RESILIENCE"):
+        Policy.from_config({"CONCURRENT_CALLS": 0}, "AD")
