@@ -43,8 +43,12 @@ def create_app(config: dict | None = None, *, adapters: dict | None = None) -> F
         MAX_CONTENT_LENGTH=1024 * 1024,
     )
     from idp.config import is_loopback_url
+    from idp.proxy import init_proxy
+    from idp.security import init_cookie_names
 
     app.config["SESSION_COOKIE_SECURE"] = not is_loopback_url(settings["ISSUER"])
+    init_cookie_names(app)
+    init_proxy(app)
     _init_extensions(app, adapters or {})
     _ensure_keys(app)
     return app
@@ -73,6 +77,7 @@ def _init_extensions(app: Flask, adapters: dict) -> None:
     from idp.oidc.server import init_server
     from idp.outbox import init_outbox
     from idp.ratelimit import init_limiter
+    from idp.request_id import init_request_id
     from idp.verification import binding, staff
     from idp.verification.staff_views import allow_document_upload
 
@@ -104,6 +109,7 @@ def _init_extensions(app: Flask, adapters: dict) -> None:
     app.teardown_appcontext(logout.deliver_pending)
     app.after_request(sessions.write_cookie)
     app.after_request(security.headers)
+    init_request_id(app)
     app.context_processor(security.template_globals)
     init_error_pages(app)
     cli.init_app(app)

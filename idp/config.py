@@ -136,6 +136,21 @@ DEFAULTS: dict = {
         "SEAL_DELAY_SECONDS": 0.2,
         "SEAL_BATCH_SIZE": 500,
     },
+    "PROXY": {
+        "TRUSTED_HOPS": 0,
+        "TRUSTED_NETWORKS": [],
+    },
+    "RESILIENCE": {
+        "FAILURES_TO_OPEN": 5,
+        "OPEN_SECONDS": 30,
+        "DEADLINE_SECONDS": 8,
+        "CONCURRENT_CALLS": 4,
+    },
+    "SECURITY": {
+        "HSTS": "max-age=31536000; includeSubDomains",
+        "HOST_PREFIX_COOKIES": True,
+        "RETRY_AFTER_SECONDS": 30,
+    },
 }
 
 # Tables naming an external system, and the backend of each that is only a stand-in.

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from flask import request
+from flask import Flask, current_app, request
 from flask_babel import get_locale
+
+HOST_PREFIX = "__Host-"
 
 # No inline script or style anywhere: the pages work without JavaScript, and the one script
 # (auto-submitting a form_post response) is a static file.
@@ -14,13 +16,36 @@ CONTENT_SECURITY_POLICY = (
 
 
 def headers(response):
+    """after_request: the security headers of every response (HSTS in production mode)."""
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     if response.mimetype == "text/html":
         response.headers.setdefault("Cache-Control", "no-store")
+    hsts = current_app.config["SECURITY"].get("HSTS")
+    if current_app.config["MODE"] == "production" and hsts:
+        response.headers.setdefault("Strict-Transport-Security", hsts)
     return response
+
+
+def uses_host_prefix(config) -> bool:
+    """``__Host-`` cookie names: production mode with an https issuer (and not turned off)."""
+    return (config["MODE"] == "production" and config["ISSUER"].startswith("https://")
+            and bool(config["SECURITY"].get("HOST_PREFIX_COOKIES", True)))
+
+
+def init_cookie_names(app: Flask) -> None:
+    """In production over https, both cookies get the ``__Host-`` prefix: the browser then
+    keeps them only if Secure, with Path=/ and no Domain, so no sibling host can set or
+    shadow them (https://datatracker.ietf.org/doc/html/draft-ietf-httpbis-rfc6265bis#section-4.1.3.2)."""
+    if not uses_host_prefix(app.config):
+        return
+    sso = app.config["SESSION"]["COOKIE_NAME"]
+    if not sso.startswith(HOST_PREFIX):
+        app.config["SESSION"] = {**app.config["SESSION"], "COOKIE_NAME": HOST_PREFIX + sso}
+    app.config.update(SESSION_COOKIE_NAME=HOST_PREFIX + app.config["SESSION_COOKIE_NAME"],
+                      SESSION_COOKIE_PATH="/", SESSION_COOKIE_DOMAIN=None)
 
 
 def template_globals() -> dict:

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from idp import create_app
 from idp.clock import FrozenClock
 from idp.db import db
+from tests.support.apps import build  # noqa: F401 (a fixture: an app from given settings)
 from tests.support.flows import ISSUER, PASSWORD, Flow, empty_tables  # noqa: F401
 
 TESTS = Path(__file__).parent

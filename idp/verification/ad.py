@@ -24,6 +24,8 @@ Keys of the ``[AD]`` table:
 - ``CONNECT_TIMEOUT_SECONDS`` (default 3), ``RECEIVE_TIMEOUT_SECONDS`` (default 5): bounds on
   the TCP connect and on waiting for each answer, so a silent server cannot hang a sign-up.
   The receive timeout is rounded up to whole seconds (at least 1): ldap3 sets it that way.
+  Each wait is also clipped to what is left of the check's total deadline
+  (``[RESILIENCE] DEADLINE_SECONDS``, see ``resilience.py``).
 - ``ENTRIES_FILE``: for ``"file"`` only, the JSON entries (see ``FileStaffDirectory``).
 
 Failure policy: staff checks fail closed. A directory that cannot be reached, refuses the bind
@@ -37,7 +39,9 @@ import json
 import logging
 import math
 import re
+import socket
 import ssl
+import struct
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +52,7 @@ from ldap3.core.exceptions import LDAPException
 from ldap3.utils.conv import escape_filter_chars
 
 from idp.verification.errors import ServiceUnavailable
+from idp.verification.resilience import check_time_left, time_left, whole_seconds_left
 
 log = logging.getLogger(__name__)
 SYSTEM = "Active Directory"
@@ -121,9 +126,12 @@ class LdapConnectionFactory:
 
     def __call__(self) -> ldap3.Connection:
         """A connection bound as the service account; ``ServiceUnavailable`` if that fails."""
+        # Inside a resilience.deadline, each wait is clipped to what is left of it.
+        check_time_left(SYSTEM)
         connection = ldap3.Connection(
             self.server, user=self.bind_dn, password=self._password, read_only=True,
-            auto_referrals=False, raise_exceptions=False, receive_timeout=self.receive_timeout)
+            auto_referrals=False, raise_exceptions=False,
+            receive_timeout=whole_seconds_left(self.receive_timeout))
         try:
             self._open_and_bind(connection)
         except BaseException:
@@ -188,6 +196,7 @@ class LdapStaffDirectory:
         query = f"(&{self.user_filter}({self.citizen_id_attribute}={escape_filter_chars(citizen_id)}))"
         connection = self.connect()
         try:
+            _clip_receive_timeout(connection)
             # Two entries are enough to know the answer is ambiguous; the server stops there.
             connection.search(self.base_dn, query, ldap3.SUBTREE, attributes=self._attributes(),
                               size_limit=2)
@@ -239,6 +248,16 @@ def _enabled(user_account_control: str | None) -> bool:
         return not int(user_account_control) & ACCOUNTDISABLE
     except (TypeError, ValueError):
         return False
+
+
+def _clip_receive_timeout(connection: ldap3.Connection) -> None:
+    """The search waits at most what is left of the deadline (the bind has used some)."""
+    check_time_left(SYSTEM)
+    seconds = whole_seconds_left(connection.receive_timeout or 5)
+    sock = getattr(connection, "socket", None)
+    if sock is not None:
+        sock.settimeout(max(0.01, time_left(seconds)))
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, struct.pack("LL", seconds, 0))
 
 
 def _description(connection: ldap3.Connection) -> str:

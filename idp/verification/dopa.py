@@ -25,7 +25,8 @@ Config keys of the ``[DOPA]`` table:
 ``TIMEOUT_SECONDS``          gdx, soap: read timeout of each HTTP call (default 5).
 ``CONNECT_TIMEOUT_SECONDS``  gdx, soap: connect timeout (default: ``TIMEOUT_SECONDS``, at most 3).
 ``RETRIES``                  gdx, soap: retries after a connection error, a timeout or HTTP
-                             502/503/504 (default 2, at most 2); never after a definite answer.
+                             502/503/504 (default 2, at most 2); never after a definite answer,
+                             and never past the check's total deadline (``[RESILIENCE]``).
 
 PDPA: the citizen ID never reaches a log line or an exception message. ``PersonToCheck`` keeps
 it out of its ``repr``; the HTTP adapters raise ``ServiceUnavailable`` with the error's class
@@ -58,6 +59,7 @@ from idp.verification.citizen_id import (
     normalize_thai_name,
 )
 from idp.verification.errors import ServiceUnavailable
+from idp.verification.resilience import time_left
 
 SAMPLE_PERSONS_FILE = Path(__file__).parent / "sample_data" / "dopa_persons.json"
 MAX_RETRIES = 2
@@ -323,6 +325,8 @@ class HttpCaller:
 
     Retries (after 0.2 s, then 0.4 s) only where no answer came: a connection error, a
     timeout, HTTP 502/503/504. The checks are read-only lookups, so a repeat is harmless.
+    Inside a ``resilience.deadline`` every timeout is clipped to the time left, and no retry
+    starts once it is spent: a hanging DOPA costs the deadline, not 3 x the read timeout.
     Every failure is ``ServiceUnavailable`` naming only the error's class: a ``requests``
     message quotes the URL, which may hold the citizen ID.
     """
@@ -336,10 +340,14 @@ class HttpCaller:
         redact_http_logs()
 
     def __call__(self, method: str, url: str, **kwargs) -> HttpAnswer:
-        failure = "no attempt"
+        failure, attempts = "no attempt", 0
         for attempt in range(self.retries + 1):
             if attempt:
-                self.sleep(self.backoff * 2 ** (attempt - 1))
+                pause = self.backoff * 2 ** (attempt - 1)
+                if not self._time_for_another(pause):
+                    break  # the check's total deadline (resilience.deadline) is spent
+                self.sleep(pause)
+            attempts += 1
             try:
                 answer = self._once(method, url, **kwargs)
             except RETRY_ERRORS as error:
@@ -353,17 +361,27 @@ class HttpCaller:
             failure = f"HTTP {answer.status}"
         # Raised outside the except clauses, so the requests error is neither chained nor
         # kept as context: its message (and any traceback print) would carry the URL.
-        raise ServiceUnavailable(self.system, f"{failure} after {attempt + 1} attempt(s)")
+        raise ServiceUnavailable(self.system, f"{failure} after {attempts} attempt(s)")
+
+    @staticmethod
+    def _time_for_another(pause: float) -> bool:
+        left = time_left()
+        return left is None or left > pause
+
+    def _timeouts(self) -> tuple[float, float]:
+        """The connect and read timeouts, clipped to what is left of the check's deadline."""
+        return tuple(max(0.01, time_left(limit)) for limit in self.timeout)
 
     def _once(self, method: str, url: str, **kwargs) -> HttpAnswer:
         # No redirects: a check that moved is a configuration problem, and following it would
         # carry the citizen ID to wherever it points.
-        response = self.session.request(method, url, timeout=self.timeout, stream=True,
+        timeout = self._timeouts()
+        response = self.session.request(method, url, timeout=timeout, stream=True,
                                         allow_redirects=False, **kwargs)
         with response:
-            return HttpAnswer(response.status_code, self._body(response))
+            return HttpAnswer(response.status_code, self._body(response, timeout[1]))
 
-    def _body(self, response: requests.Response) -> bytes:
+    def _body(self, response: requests.Response, read_timeout: float) -> bytes:
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > self.max_body_bytes:
             raise ServiceUnavailable(self.system, f"answer larger than {self.max_body_bytes} bytes")
@@ -371,7 +389,7 @@ class HttpCaller:
         # would hold the request thread for ever without this deadline. It is checked between
         # 8 KiB chunks (requests offers no total timeout), so it stops a slow body at the first
         # chunk boundary past the read timeout; the 64 KiB cap bounds how many chunks there are.
-        deadline = time.monotonic() + self.timeout[1]
+        deadline = time.monotonic() + read_timeout
         chunks, size = [], 0
         for chunk in response.iter_content(8192):
             size += len(chunk)

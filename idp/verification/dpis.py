@@ -18,6 +18,8 @@ Keys of the ``[DPIS]`` table:
   ``CONNECT_TIMEOUT_SECONDS`` (3), ``READ_TIMEOUT_SECONDS`` (5, also bounds the whole body);
   ``MAX_RESPONSE_BYTES`` (262144); ``RETRIES`` (2, connection errors only); ``CA_FILE``
   (PEM bundle to verify the service's certificate; ``""`` = system CAs).
+- ``sql`` and ``http``: every timeout is clipped to what is left of the check's total deadline
+  (``[RESILIENCE] DEADLINE_SECONDS``), and no retry starts once it is spent.
 - ``file``: ``PEOPLE_FILE``, JSON: a list (or ``{"people": [...]}``) of objects with
   ``citizen_id`` and the ``HrRecord`` fields (``birthdate`` as DPIS writes it, ``in_service``
   true or false).
@@ -54,6 +56,7 @@ import urllib3
 from sqlalchemy.exc import SQLAlchemyError
 
 from idp.verification.errors import ServiceUnavailable
+from idp.verification.resilience import check_time_left, time_left
 
 log = logging.getLogger(__name__)
 SYSTEM = "DPIS"
@@ -221,9 +224,14 @@ class SqlDpis:
     @contextmanager
     def connect(self):
         """A connection whose transaction cannot write, as every lookup uses."""
+        check_time_left(SYSTEM)
         with self.engine.connect() as connection:
             if connection.dialect.name == "sqlite":
                 connection.exec_driver_sql("PRAGMA query_only = ON")
+            elif connection.dialect.name == "postgresql" and time_left() is not None:
+                # The statement may take only what is left of the check's deadline.
+                ms = max(1, int(check_time_left(SYSTEM) * 1000))
+                connection.exec_driver_sql(f"SET LOCAL statement_timeout = {ms}")
             yield connection
             connection.rollback()  # nothing to keep: never commit
 
@@ -310,14 +318,18 @@ class HttpDpis:
     def _get(self, url: str) -> requests.Response:
         # Only failures to connect are retried: the request may not have reached DPIS. A
         # timeout or an error answer is final, so a struggling service is not hammered.
+        # Inside a resilience.deadline, timeouts are clipped to the time left and no retry
+        # starts once it is spent.
         failure: requests.RequestException | None = None
         for attempt in range(self.retries + 1):
             if attempt:
+                if (time_left() or math.inf) <= self.retry_backoff * attempt:
+                    break
                 time.sleep(self.retry_backoff * attempt)
             try:
                 return self.session.get(url, headers={"Authorization": f"Bearer {self._token}",
                                                       "Accept": "application/json"},
-                                        timeout=self.timeout, stream=True, allow_redirects=False,
+                                        timeout=self._timeouts(), stream=True, allow_redirects=False,
                                         **({"verify": self.ca_file} if self.ca_file else {}))
             except requests.ConnectionError as exc:  # includes ConnectTimeout, not ReadTimeout
                 failure = exc
@@ -327,11 +339,14 @@ class HttpDpis:
         # ``from None``: requests' messages quote the URL, and so the citizen ID.
         raise ServiceUnavailable(SYSTEM, f"no answer ({type(failure).__name__})") from None
 
+    def _timeouts(self) -> tuple[float, float]:
+        return tuple(max(0.01, time_left(limit)) for limit in self.timeout)
+
     def _body(self, response: requests.Response) -> bytes:
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > self.max_bytes:
             raise ServiceUnavailable(SYSTEM, f"answer larger than {self.max_bytes} bytes")
-        deadline, body = time.monotonic() + sum(self.timeout), bytearray()
+        deadline, body = time.monotonic() + time_left(sum(self.timeout)), bytearray()
         try:
             # read1: what has arrived, at most one socket read, so a trickle cannot outlast the
             # deadline inside one call (read() would block until its whole chunk is in).
