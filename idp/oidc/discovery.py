@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 
 from flask import Flask, current_app
 from werkzeug.http import parse_etags, unquote_etag
@@ -85,6 +86,7 @@ class PublicDocuments:
     def __init__(self, app: Flask, wsgi_app):
         self.app, self.wsgi_app = app, wsgi_app
         self.max_age = app.config["SERVER"]["METADATA_MAX_AGE_SECONDS"]
+        self.security_headers = SECURITY_HEADERS + _hsts(app.config)
         self._discovery: tuple[bytes, str] | None = None
 
     def __call__(self, environ, start_response):
@@ -93,7 +95,7 @@ class PublicDocuments:
             return self.wsgi_app(environ, start_response)
         body, etag = self.discovery_document() if path == DISCOVERY_PATH else self.jwks_document()
         headers = [("ETag", etag), ("Cache-Control", f"public, max-age={self.max_age}"),
-                   *SECURITY_HEADERS]
+                   ("X-Request-ID", secrets.token_hex(16)), *self.security_headers]
         if _matches(environ.get("HTTP_IF_NONE_MATCH"), etag):
             start_response("304 Not Modified", headers)
             return [b""]
@@ -113,6 +115,12 @@ class PublicDocuments:
         from idp.oidc.server import KEYS
 
         return self.app.extensions[KEYS].jwks_document(self.app.extensions["idp.clock"].now())
+
+
+def _hsts(config) -> list[tuple[str, str]]:
+    """Strict-Transport-Security as security.headers sends it (production mode only)."""
+    hsts = config.get("SECURITY", {}).get("HSTS")
+    return [("Strict-Transport-Security", hsts)] if config["MODE"] == "production" and hsts else []
 
 
 def _matches(if_none_match: str | None, etag: str) -> bool:

@@ -18,6 +18,7 @@ from test_staff import png_bytes, upload
 
 from idp.db import db
 from tests.support.flows import csrf_token
+from tests.support.mail import settle
 
 console = admin_support.console
 applicant = test_staff.applicant
@@ -95,5 +96,6 @@ def test_approve_racing_cancel_has_one_winner_and_everything_agrees_with_it(app,
         assert staff_status(app) == ("verified" if status == "approved" else "none")
         kept = stored_document(app, document_id) is not None
         assert kept == (status == "approved") and (deleted_at is None) == kept
+        settle(app)  # the outbox sends after the response
         assert approval_mails(outbox) - mails_before == (1 if status == "approved" else 0)
     print("winners:", {status: winners.count(status) for status in set(winners)})
