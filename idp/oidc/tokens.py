@@ -210,8 +210,20 @@ def claim_refresh_token(token: str) -> Token | None:
 
 
 def _revoke(condition, reason: str, **details) -> int:
+    """Revoke the live tokens matching ``condition``, locking them in id order first.
+
+    Parallel revokers of one family (a hundred parallel refreshes of a used token) each lock
+    the same rows; a plain multi-row UPDATE locks them in scan order, which PostgreSQL may vary
+    once the first revoker has moved the rows, and two revokers deadlock. Locking in one fixed
+    order (``SELECT ... ORDER BY id FOR UPDATE``) makes them queue instead."""
+    ids = db.session.execute(
+        db.select(Token.id).where(condition, Token.revoked_at.is_(None))
+        .order_by(Token.id).with_for_update()
+    ).scalars().all()
+    if not ids:
+        return 0
     count = db.session.execute(
-        update(Token).where(condition, Token.revoked_at.is_(None)).values(revoked_at=now())
+        update(Token).where(Token.id.in_(ids), Token.revoked_at.is_(None)).values(revoked_at=now())
         .execution_options(synchronize_session=False)
     ).rowcount
     if count:

@@ -24,7 +24,7 @@ from idp import audit
 from idp.accounts.sessions import current_session, end_current_session
 from idp.clock import now
 from idp.db import db
-from idp.oidc import authorize, consent, discovery, interactions, tokens
+from idp.oidc import authorize, consent, discovery, interactions, token_endpoint, tokens
 from idp.oidc.claims import user_claims
 from idp.oidc.codes import issue_code
 from idp.oidc.logout import LogoutRequestError, parse_logout_request
@@ -206,6 +206,19 @@ def select_account():
 
 @bp.post("/token")
 def token():
+    repeated = token_endpoint.repeated_parameter(request.form)
+    if repeated:
+        return token_endpoint.oauth_error("invalid_request", f"'{repeated}' was sent more than once")
+    client_id = token_endpoint.presented_client_id()
+    refused = token_endpoint.throttled(client_id)
+    if refused:
+        return refused
+    response = token_endpoint.with_retries(_token_response)
+    token_endpoint.count_request(client_id, response)
+    return response
+
+
+def _token_response():
     response = authorization_server().create_token_response()
     db.session.commit()
     response.headers.update(NO_STORE)
