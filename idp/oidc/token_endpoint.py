@@ -95,8 +95,10 @@ def is_transient(error: BaseException) -> bool:
     return state in TRANSIENT_SQLSTATES
 
 
-def _rollback(_retry_state) -> None:
+def _rollback(retry_state) -> None:
     db.session.rollback()
+    log.warning("token request retried after a database conflict (%s)",
+                type(retry_state.outcome.exception().orig).__name__)
 
 
 def with_retries(handle) -> Response:

@@ -191,6 +191,12 @@ def claim_refresh_token(token: str) -> Token | None:
     (RFC 9700 4.14.2: refresh token rotation with reuse detection).
     """
     hashed, moment = digest(token), now()
+    family_id = db.session.execute(
+        db.select(Token.family_id).where(Token.refresh_token_hash == hashed)
+    ).scalar_one_or_none()
+    if family_id is None:
+        return None
+    lock_family(family_id)
     won = db.session.execute(
         update(Token)
         .where(Token.refresh_token_hash == hashed, Token.refresh_used_at.is_(None),
@@ -209,13 +215,23 @@ def claim_refresh_token(token: str) -> Token | None:
     return row
 
 
-def _revoke(condition, reason: str, **details) -> int:
-    """Revoke the live tokens matching ``condition``, locking them in id order first.
+def lock_family(family_id: str) -> None:
+    """Take the family's lock, held until commit: its first row, ``FOR UPDATE``.
 
-    Parallel revokers of one family (a hundred parallel refreshes of a used token) each lock
-    the same rows; a plain multi-row UPDATE locks them in scan order, which PostgreSQL may vary
-    once the first revoker has moved the rows, and two revokers deadlock. Locking in one fixed
-    order (``SELECT ... ORDER BY id FOR UPDATE``) makes them queue instead."""
+    Claims and reuse revocations of one family then run one after another. Left to lock the
+    rows they touch, a hundred parallel refreshes of one token deadlocked on PostgreSQL: the
+    claim's UPDATE, and each revoker's multi-row UPDATE, queue on moved row versions in orders
+    that can cross. (SQLite has one writer at a time and ignores ``FOR UPDATE``.)"""
+    db.session.execute(
+        db.select(Token.id).where(Token.family_id == family_id).order_by(Token.id).limit(1)
+        .with_for_update()
+    )
+
+
+def _revoke(condition, reason: str, **details) -> int:
+    """Revoke the live tokens matching ``condition``, locking them in id order first: two
+    revokers with overlapping rows (a logout and a reuse detection) then queue in one order
+    instead of crossing."""
     ids = db.session.execute(
         db.select(Token.id).where(condition, Token.revoked_at.is_(None))
         .order_by(Token.id).with_for_update()

@@ -1,9 +1,11 @@
 """The token endpoint's own rules around Authlib: the per-client request limit
-(RATE_LIMITS.TOKEN_PER_CLIENT) and repeated parameters."""
+(RATE_LIMITS.TOKEN_PER_CLIENT), repeated parameters, and database conflicts."""
 
 from __future__ import annotations
 
+import psycopg
 import pytest
+import sqlalchemy as sa
 from werkzeug.datastructures import MultiDict
 
 from idp.audit import AuditEvent
@@ -73,3 +75,47 @@ def test_repeated_parameters_at_the_token_endpoint_are_refused(flow, repeated):
     assert response.status_code == 400
     assert response.json["error"] == "invalid_request"
     assert repeated in response.json["error_description"]
+
+
+# --- deadlocks and serialization failures -------------------------------------------------
+
+class DatabaseConflicts:
+    """Makes the database answer the next ``count`` token claims with a PostgreSQL deadlock
+    (SQLSTATE 40P01), as the server does when it picks the request as the victim."""
+
+    def __init__(self, engine, count: int):
+        self.engine, self.count, self.raised = engine, count, 0
+
+    def __enter__(self):
+        sa.event.listen(self.engine, "before_cursor_execute", self.conflict)
+        return self
+
+    def __exit__(self, *exc):
+        sa.event.remove(self.engine, "before_cursor_execute", self.conflict)
+
+    def conflict(self, _conn, _cursor, statement, parameters, _context, _many):
+        if self.raised < self.count and statement.startswith("UPDATE oauth_tokens SET refresh_used_at"):
+            self.raised += 1
+            raise sa.exc.OperationalError(statement, parameters, psycopg.errors.DeadlockDetected())
+
+
+def refresh(flow, refresh_token):
+    return flow.web.post("/token", data={"grant_type": "refresh_token",
+                                         "refresh_token": refresh_token},
+                         auth=(flow.client_id, flow.secret))
+
+
+def test_a_deadlocked_refresh_is_run_again_and_succeeds(app, flow):
+    tokens = flow.tokens(flow.secret)
+    with app.app_context(), DatabaseConflicts(db.engine, 1) as conflicts:
+        response = refresh(flow, tokens["refresh_token"])
+    assert conflicts.raised == 1
+    assert response.status_code == 200 and response.json["refresh_token"]
+
+
+def test_a_refresh_that_keeps_deadlocking_gets_invalid_grant_not_a_500(app, flow):
+    tokens = flow.tokens(flow.secret)
+    with app.app_context(), DatabaseConflicts(db.engine, 100) as conflicts:
+        response = refresh(flow, tokens["refresh_token"])
+    assert conflicts.raised == 3
+    assert response.status_code == 400 and response.json["error"] == "invalid_grant"
