@@ -48,7 +48,12 @@ class Problem:
     value: str = ""
 
     def __str__(self) -> str:
-        return self.msgid % {"field": self.field, "value": repr(self.value)}
+        return self.msgid % {"field": self.field, "value": self.shown_value}
+
+    @property
+    def shown_value(self) -> str:
+        """The value as the message shows it: a number as it is, anything else quoted."""
+        return self.value if self.value.isdigit() else repr(self.value)
 
 
 class InvalidClientSettings(ValueError):
@@ -73,11 +78,25 @@ class UpdatedClient:
 
 
 def uri_problems(uri: str, label: str) -> list[Problem]:
-    """Why ``uri`` cannot be registered: absolute, no fragment, https outside loopback."""
+    """Why ``uri`` cannot be registered: absolute, https outside loopback, and nothing that
+    would make an exact match mean more than one place (RFC 9700 2.1, 4.1.3)."""
+    if any(c.isspace() or not c.isprintable() for c in uri):
+        return [Problem(N_("%(field)s %(value)s must not contain spaces or control characters"),
+                        label, uri)]
     parts = urlsplit(uri)
     if not parts.scheme or not parts.netloc:
         return [Problem(N_("%(field)s %(value)s is not an absolute URI"), label, uri)]
     problems = []
+    # Redirect URIs are compared as exact strings: a "*" would be stored and matched literally,
+    # and an admin who wrote one meant a pattern, which we do not offer.
+    if "*" in uri:
+        problems.append(Problem(N_("%(field)s %(value)s must not contain a wildcard (*): each "
+                                   "URI is matched exactly, register each one"), label, uri))
+    # RFC 3986 3.2.1 userinfo ("https://rp.example@evil.test/") misleads whoever reads the URI
+    # about where it goes; RFC 9700 4.1.1 lists it among open-redirect tricks.
+    if "@" in parts.netloc:
+        problems.append(Problem(N_("%(field)s %(value)s must not contain a user name or password "
+                                   "(user@host)"), label, uri))
     if parts.fragment or uri.endswith("#"):
         problems.append(Problem(N_("%(field)s %(value)s must not have a fragment"), label, uri))
     if parts.scheme != "https" and not (parts.scheme == "http" and is_loopback_url(uri)):
@@ -135,7 +154,12 @@ class ClientSettings:
         return problems
 
     def _uri_problems(self) -> list[Problem]:
-        problems = []
+        most = current_app.config["OIDC"]["MAX_REDIRECT_URIS"]
+        problems = [Problem(N_("At most %(value)s %(field)s may be registered for one client."),
+                            label, str(most))
+                    for uris, label in ((self.redirect_uris, N_("redirect URIs")),
+                                        (self.post_logout_redirect_uris, N_("post-logout redirect URIs")))
+                    if len(uris) > most]
         for uri in self.redirect_uris:
             problems += uri_problems(uri, N_("redirect URI"))
         for uri in self.post_logout_redirect_uris:
