@@ -34,3 +34,22 @@ def test_failures_counted_on_one_instance_throttle_the_other(two_instances):
     email = f"shared-{secrets.token_hex(4)}@example.com"  # a fresh key in the shared store
     assert [fail_sign_in(first, email) for _ in range(3)] == [401, 401, 401]
     assert fail_sign_in(second, email) == 429
+
+
+def test_a_clients_token_requests_are_counted_across_instances(two_instances):
+    from idp.db import db
+    from idp.oidc.clients import create_client
+
+    first, second = two_instances
+    for app in two_instances:
+        app.config["RATE_LIMITS"]["TOKEN_PER_CLIENT"] = "2 per minute"
+    with first.app_context():
+        registered = create_client(f"Batch {secrets.token_hex(4)}", [], post_logout_redirect_uris=[],
+                                   grant_types=["client_credentials"], scope="profile")
+        db.session.commit()
+        auth = (registered.client.client_id, registered.client_secret)
+    form = {"grant_type": "client_credentials"}
+    assert [first.test_client().post("/token", data=form, auth=auth).status_code
+            for _ in range(2)] == [200, 200]
+    refused = second.test_client().post("/token", data=form, auth=auth)
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
