@@ -8,7 +8,7 @@ is kept as an *interaction* and the browser is sent to that page, which comes ba
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from flask import current_app
@@ -124,15 +124,15 @@ def parse(params) -> tuple[AuthorizationRequest, Client]:
 
 
 def _check_size(params, state: str | None, base: AuthorizationRequest) -> None:
-    """Refuse an oversized request, without echoing its ``state``: the answer must fit in a
-    Location header, and the request in the pending-request row."""
-    pairs = params.items(multi=True) if hasattr(params, "getlist") else params.items()
-    if sum(len(name) + len(value or "") for name, value in pairs) > MAX_REQUEST_LENGTH:
-        raise RedirectableError("invalid_request", "the authorization request is longer than "
-                                f"{MAX_REQUEST_LENGTH} characters", base)
+    """Refuse an oversized request: a ``state`` over the bound is not sent back (the answer
+    must fit in a Location header); the whole request must fit in the pending-request row."""
     if state is not None and len(state) > MAX_STATE_LENGTH:
         raise RedirectableError("invalid_request", "state is longer than "
                                 f"{MAX_STATE_LENGTH} characters", base)
+    pairs = params.items(multi=True) if hasattr(params, "getlist") else params.items()
+    if sum(len(name) + len(value or "") for name, value in pairs) > MAX_REQUEST_LENGTH:
+        raise RedirectableError("invalid_request", "the authorization request is longer than "
+                                f"{MAX_REQUEST_LENGTH} characters", replace(base, state=state))
 
 
 def _parse_rest(params, base: AuthorizationRequest) -> AuthorizationRequest:

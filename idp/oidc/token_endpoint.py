@@ -32,6 +32,21 @@ def oauth_error(error: str, description: str, status: int = 400, **headers) -> R
     return response
 
 
+def respond(handle) -> Response:
+    """Answer a token request with ``handle`` (Authlib's answer, committed), within the rules
+    around it: no repeated parameters, the client's request budget, and database conflicts."""
+    repeated = repeated_parameter(request.form)
+    if repeated:
+        return oauth_error("invalid_request", f"'{repeated}' was sent more than once")
+    client_id = presented_client_id()
+    refused = throttled(client_id)
+    if refused:
+        return refused
+    response = with_retries(handle)
+    count_request(client_id, response)
+    return response
+
+
 def repeated_parameter(form) -> str | None:
     """RFC 6749 3.2: "Request and response parameters MUST NOT be included more than once";
     the name of the first repeated one, or None."""

@@ -206,16 +206,7 @@ def select_account():
 
 @bp.post("/token")
 def token():
-    repeated = token_endpoint.repeated_parameter(request.form)
-    if repeated:
-        return token_endpoint.oauth_error("invalid_request", f"'{repeated}' was sent more than once")
-    client_id = token_endpoint.presented_client_id()
-    refused = token_endpoint.throttled(client_id)
-    if refused:
-        return refused
-    response = token_endpoint.with_retries(_token_response)
-    token_endpoint.count_request(client_id, response)
-    return response
+    return token_endpoint.respond(_token_response)
 
 
 def _token_response():

@@ -66,8 +66,10 @@ def test_an_800_kb_state_makes_no_giant_header(flow):
 
 
 def test_a_request_longer_than_8192_characters_in_all_is_refused(flow):
-    answer = rp_answer(flow.authorize(login_hint=random_text(2000), acr_values=random_text(7000)))
+    answer = rp_answer(flow.authorize(state="keep-me", login_hint=random_text(2000),
+                                      acr_values=random_text(7000)))
     assert answer["error"] == "invalid_request" and "longer" in answer["error_description"]
+    assert answer["state"] == "keep-me"
 
 
 def test_a_nonce_over_2048_characters_is_refused_with_the_state(flow):
