@@ -87,7 +87,7 @@ def _init_extensions(app: Flask, adapters: dict) -> None:
     database.migrate.init_app(app, database.db, directory=str(PROJECT_ROOT / "idp" / "migrations"))
     init_babel(app)
     init_server(app)
-    limiter = init_limiter(app)
+    init_limiter(app)
     # Before CSRF protection, which parses the form: the upload route's own body limit applies.
     app.before_request(allow_document_upload)
     csrf = CSRFProtect(app)
@@ -98,8 +98,8 @@ def _init_extensions(app: Flask, adapters: dict) -> None:
     # cross-site request carry no CSRF token by design (OAuth 2.0 / OIDC protocol requests).
     for endpoint in PROTOCOL_ENDPOINTS:
         csrf.exempt(app.view_functions[f"oidc.{endpoint}"])
-    token_limit = app.config["RATE_LIMITS"]["TOKEN_PER_CLIENT"]
-    limiter.limit(lambda: token_limit)(app.view_functions["oidc.token"])
+    # RATE_LIMITS.TOKEN_PER_CLIENT is applied per client inside the token view
+    # (idp/oidc/token_endpoint.py), not per IP here.
     with app.app_context():
         sessions.on_session_ended(logout.notify_backchannel)
     staff.on_staff_lost(app, logout.end_staff_only_access)

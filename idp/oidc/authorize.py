@@ -8,7 +8,7 @@ is kept as an *interaction* and the browser is sent to that page, which comes ba
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from flask import current_app
@@ -20,9 +20,16 @@ from idp.oidc.models import Client
 from idp.oidc.policy import policy_problem
 
 PROMPTS = {"none", "login", "consent", "select_account"}
+# Bounds of our own (the specs set none): a state or nonce is an opaque value a client needs a
+# few dozen characters for; the whole request must fit comfortably in a URL and in the
+# answer's Location header. A state over the bound is not sent back.
+MAX_STATE_LENGTH = 2048
+MAX_NONCE_LENGTH = 2048  # also the size of oauth_authorization_codes.nonce
+MAX_REQUEST_LENGTH = 8192
 RESPONSE_MODES = {"query", "form_post"}
-# RFC 7636 4.2: 43 to 128 characters of the unreserved set.
-CODE_CHALLENGE = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
+# RFC 7636 4.2: code_challenge = BASE64URL-ENCODE(SHA256(ASCII(code_verifier))), without
+# padding: exactly 43 characters of the base64url alphabet (S256 is the only method we accept).
+S256_CHALLENGE = re.compile(r"[A-Za-z0-9_-]{43}")
 
 
 class FatalRequestError(Exception):
@@ -98,8 +105,12 @@ def parse(params) -> tuple[AuthorizationRequest, Client]:
         raise FatalRequestError("invalid_client", "unknown or disabled client_id")
     if redirect_uri is None or not client.check_redirect_uri(redirect_uri):
         raise FatalRequestError("invalid_request", "redirect_uri is missing or not registered")
-    mode = params.get("response_mode") or "query"
-    state = params.get("state") or None
+    base = AuthorizationRequest(client.client_id, redirect_uri, "query", None)
+    try:
+        state, mode = _single(params, "state"), _single(params, "response_mode") or "query"
+    except ValueError as error:
+        raise RedirectableError("invalid_request", f"'{error}' was sent more than once", base) from None
+    _check_size(params, state, base)
     base = AuthorizationRequest(client.client_id, redirect_uri, "query", state)
     if mode not in RESPONSE_MODES:
         raise RedirectableError("invalid_request", "unsupported response_mode", base)
@@ -110,6 +121,18 @@ def parse(params) -> tuple[AuthorizationRequest, Client]:
         raise RedirectableError("invalid_request", f"'{error}' was sent more than once", base) from None
     _validate(request, client)
     return request, client
+
+
+def _check_size(params, state: str | None, base: AuthorizationRequest) -> None:
+    """Refuse an oversized request: a ``state`` over the bound is not sent back (the answer
+    must fit in a Location header); the whole request must fit in the pending-request row."""
+    if state is not None and len(state) > MAX_STATE_LENGTH:
+        raise RedirectableError("invalid_request", "state is longer than "
+                                f"{MAX_STATE_LENGTH} characters", base)
+    pairs = params.items(multi=True) if hasattr(params, "getlist") else params.items()
+    if sum(len(name) + len(value or "") for name, value in pairs) > MAX_REQUEST_LENGTH:
+        raise RedirectableError("invalid_request", "the authorization request is longer than "
+                                f"{MAX_REQUEST_LENGTH} characters", replace(base, state=state))
 
 
 def _parse_rest(params, base: AuthorizationRequest) -> AuthorizationRequest:
@@ -154,6 +177,8 @@ def _validate(request: AuthorizationRequest, client: Client) -> None:
         fail("unsupported_response_type", "only response_type=code is supported")
     if "openid" not in request.scope.split():
         fail("invalid_scope", "scope must include openid")
+    if request.nonce is not None and len(request.nonce) > MAX_NONCE_LENGTH:
+        fail("invalid_request", f"nonce is longer than {MAX_NONCE_LENGTH} characters")
     if set(request.prompt) - PROMPTS:
         fail("invalid_request", "unknown prompt value")
     if "none" in request.prompt and len(request.prompt) > 1:
@@ -171,7 +196,7 @@ def _validate_pkce(request, client, fail) -> None:
         return
     if (request.code_challenge_method or "plain") != "S256":
         fail("invalid_request", "code_challenge_method must be S256")
-    if not CODE_CHALLENGE.match(request.code_challenge):
+    if not S256_CHALLENGE.fullmatch(request.code_challenge):
         fail("invalid_request", "code_challenge is malformed")
 
 

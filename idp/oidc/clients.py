@@ -9,15 +9,14 @@ from __future__ import annotations
 import dataclasses
 import secrets
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 from flask import current_app
 from sqlalchemy import delete
 
 from idp import audit
 from idp.clock import now
-from idp.config import is_loopback_url
 from idp.db import db
+from idp.oidc.client_checks import N_, InvalidClientSettings, Problem, count_problems, uri_problems
 from idp.oidc.models import AuthorizationCode, Client, Consent, Token, digest
 
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
@@ -28,35 +27,9 @@ LIFETIMES = ("access_token_lifetime", "id_token_lifetime", "refresh_token_lifeti
 MIN_LIFETIME_SECONDS = 60
 
 
-def N_(msgid: str) -> str:
-    """Mark a msgid for the catalog without translating it here (the console translates it)."""
-    return msgid
-
-
 LIFETIME_LABELS = {"access_token_lifetime": N_("access token lifetime"),
                    "id_token_lifetime": N_("ID token lifetime"),
                    "refresh_token_lifetime": N_("refresh token lifetime")}
-
-
-@dataclass(frozen=True)
-class Problem:
-    """Why settings are refused: an English msgid (in the catalog), the label of the field it
-    is about and the offending value, so the CLI prints English and the console Thai."""
-
-    msgid: str
-    field: str = ""
-    value: str = ""
-
-    def __str__(self) -> str:
-        return self.msgid % {"field": self.field, "value": repr(self.value)}
-
-
-class InvalidClientSettings(ValueError):
-    """The client settings are not acceptable; ``problems`` lists each reason."""
-
-    def __init__(self, problems: list[Problem]):
-        super().__init__("; ".join(str(p) for p in problems))
-        self.problems = problems
 
 
 @dataclass(frozen=True)
@@ -70,22 +43,6 @@ class UpdatedClient:
     client: Client
     changed: tuple[str, ...]
     client_secret: str | None = None  # set when the change made a public client confidential
-
-
-def uri_problems(uri: str, label: str) -> list[Problem]:
-    """Why ``uri`` cannot be registered: absolute, no fragment, https outside loopback."""
-    parts = urlsplit(uri)
-    if not parts.scheme or not parts.netloc:
-        return [Problem(N_("%(field)s %(value)s is not an absolute URI"), label, uri)]
-    problems = []
-    if parts.fragment or uri.endswith("#"):
-        problems.append(Problem(N_("%(field)s %(value)s must not have a fragment"), label, uri))
-    if parts.scheme != "https" and not (parts.scheme == "http" and is_loopback_url(uri)):
-        problems.append(Problem(N_("%(field)s %(value)s must use https (http only on loopback)"),
-                                label, uri))
-    if len(uri) > 500:
-        problems.append(Problem(N_("%(field)s %(value)s is longer than 500 characters"), label, uri))
-    return problems
 
 
 def default_grant_types(scope: str) -> tuple[str, ...]:
@@ -135,7 +92,7 @@ class ClientSettings:
         return problems
 
     def _uri_problems(self) -> list[Problem]:
-        problems = []
+        problems = count_problems(self.redirect_uris, self.post_logout_redirect_uris)
         for uri in self.redirect_uris:
             problems += uri_problems(uri, N_("redirect URI"))
         for uri in self.post_logout_redirect_uris:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError, InvalidScopeError
@@ -23,6 +24,7 @@ from idp.oidc.codes import redeem_code
 from idp.oidc.policy import policy_problem
 
 AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+CODE_VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
 
 
 def s256(verifier: str) -> str:
@@ -37,6 +39,10 @@ def check_code_verifier(code, verifier: str | None) -> None:
         return
     if not verifier:
         raise InvalidRequestError("Missing 'code_verifier'")
+    # RFC 7636 4.1: code-verifier = 43*128unreserved. A malformed parameter is invalid_request
+    # (RFC 6749 5.2: "includes an unsupported parameter value ... or is otherwise malformed").
+    if not CODE_VERIFIER.fullmatch(verifier):
+        raise InvalidRequestError("code_verifier must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~")
     if not hmac.compare_digest(s256(verifier), code.code_challenge):
         raise InvalidGrantError("code_verifier does not match the code_challenge")
 

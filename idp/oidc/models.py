@@ -103,7 +103,7 @@ class AuthorizationCode(db.Model):
     sid: Mapped[str] = mapped_column(String(43))
     redirect_uri: Mapped[str] = mapped_column(String(500))
     scope: Mapped[str] = mapped_column(String(500))
-    nonce: Mapped[str | None] = mapped_column(String(500))
+    nonce: Mapped[str | None] = mapped_column(String(2048))  # authorize.MAX_NONCE_LENGTH
     code_challenge: Mapped[str | None] = mapped_column(String(128))
     code_challenge_method: Mapped[str | None] = mapped_column(String(10))
     auth_time: Mapped[datetime] = mapped_column(UtcDateTime)
@@ -173,3 +173,18 @@ class Consent(db.Model):
     client_id: Mapped[str] = mapped_column(String(64))
     scopes: Mapped[list] = mapped_column(JSON, default=list)
     granted_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class PendingAuthorization(db.Model):
+    """An authorization request waiting while the person signs in, verifies or consents.
+
+    Kept here and not in the cookie: a large ``state`` would make the cookie too big for the
+    browser (about 4 KB), and the browser would drop it. The browser holds only the id."""
+
+    __tablename__ = "oidc_pending_authorizations"
+
+    id: Mapped[str] = mapped_column(String(43), primary_key=True)
+    params: Mapped[dict] = mapped_column(JSON)
+    flags: Mapped[list] = mapped_column(JSON, default=list)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)

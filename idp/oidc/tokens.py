@@ -191,6 +191,12 @@ def claim_refresh_token(token: str) -> Token | None:
     (RFC 9700 4.14.2: refresh token rotation with reuse detection).
     """
     hashed, moment = digest(token), now()
+    family_id = db.session.execute(
+        db.select(Token.family_id).where(Token.refresh_token_hash == hashed)
+    ).scalar_one_or_none()
+    if family_id is None:
+        return None
+    lock_family(family_id)
     won = db.session.execute(
         update(Token)
         .where(Token.refresh_token_hash == hashed, Token.refresh_used_at.is_(None),
@@ -209,9 +215,31 @@ def claim_refresh_token(token: str) -> Token | None:
     return row
 
 
+def lock_family(family_id: str) -> None:
+    """Take the family's lock, held until commit: its first row, ``FOR UPDATE``.
+
+    Claims and reuse revocations of one family then run one after another. Left to lock the
+    rows they touch, a hundred parallel refreshes of one token deadlocked on PostgreSQL: the
+    claim's UPDATE, and each revoker's multi-row UPDATE, queue on moved row versions in orders
+    that can cross. (SQLite has one writer at a time and ignores ``FOR UPDATE``.)"""
+    db.session.execute(
+        db.select(Token.id).where(Token.family_id == family_id).order_by(Token.id).limit(1)
+        .with_for_update()
+    )
+
+
 def _revoke(condition, reason: str, **details) -> int:
+    """Revoke the live tokens matching ``condition``, locking them in id order first: two
+    revokers with overlapping rows (a logout and a reuse detection) then queue in one order
+    instead of crossing."""
+    ids = db.session.execute(
+        db.select(Token.id).where(condition, Token.revoked_at.is_(None))
+        .order_by(Token.id).with_for_update()
+    ).scalars().all()
+    if not ids:
+        return 0
     count = db.session.execute(
-        update(Token).where(condition, Token.revoked_at.is_(None)).values(revoked_at=now())
+        update(Token).where(Token.id.in_(ids), Token.revoked_at.is_(None)).values(revoked_at=now())
         .execution_options(synchronize_session=False)
     ).rowcount
     if count:

@@ -24,7 +24,7 @@ from idp import audit
 from idp.accounts.sessions import current_session, end_current_session
 from idp.clock import now
 from idp.db import db
-from idp.oidc import authorize, consent, discovery, interactions, tokens
+from idp.oidc import authorize, consent, discovery, interactions, token_endpoint, tokens
 from idp.oidc.claims import user_claims
 from idp.oidc.codes import issue_code
 from idp.oidc.logout import LogoutRequestError, parse_logout_request
@@ -221,6 +221,10 @@ def select_account():
 
 @bp.post("/token")
 def token():
+    return token_endpoint.respond(_token_response)
+
+
+def _token_response():
     response = authorization_server().create_token_response()
     db.session.commit()
     response.headers.update(NO_STORE)

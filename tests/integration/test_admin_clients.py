@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 
@@ -210,3 +211,67 @@ def test_lifetimes_cannot_exceed_the_servers(app):
     result = run(app, "clients", "create", "--name", "Long", "--redirect-uri", "https://rp.example/cb",
                  "--access-token-lifetime", "100000")
     assert result.exit_code == 2 and "access token lifetime" in result.output
+
+
+BAD_URIS = {
+    "https://*.moc.go.th/cb": "wildcard",
+    "https://eservice.moc.go.th/*": "wildcard",
+    "https://eservice.moc.go.th@evil.test/cb": "user name or password",
+    "https://a:b@eservice.moc.go.th/cb": "user name or password",
+    "https://eservice.moc.go.th/cb#": "fragment",
+    "http://eservice.moc.go.th/cb": "must use https",
+    "myapp://callback": "must use https",
+    "https://eservice.moc.go.th/c b": "spaces or control characters",
+}
+
+
+def test_each_unsafe_redirect_uri_is_refused_and_the_form_keeps_what_was_typed(app, console):
+    admin = console()
+    typed = "\n".join(BAD_URIS)
+    response = register(admin, redirect_uris=typed, post_logout_redirect_uris="https://*.moc.go.th/",
+                        backchannel_logout_uri="https://u@eservice.moc.go.th/bc")
+    assert response.status_code == 400
+    text = html.unescape(response.get_data(as_text=True))
+    for uri, reason in BAD_URIS.items():
+        assert re.search(re.escape(repr(uri)) + r"[^<]*" + re.escape(reason), text), (uri, reason)
+    assert "post-logout redirect URI 'https://*.moc.go.th/' must not contain a wildcard" in text
+    assert "back-channel logout URI 'https://u@eservice.moc.go.th/bc' must not contain a user" in text
+    assert typed in text and "https://u@eservice.moc.go.th/bc" in text  # nothing lost
+    from idp.oidc.clients import list_clients
+
+    with app.app_context():
+        assert list_clients() == []
+
+
+def test_at_most_20_redirect_uris_per_client(app, console):
+    admin = console()
+    many = [f"https://eservice.moc.go.th/cb/{n}" for n in range(21)]
+    refused = register(admin, redirect_uris="\n".join(many), post_logout_redirect_uris="\n".join(many))
+    assert refused.status_code == 400
+    text = refused.get_data(as_text=True)
+    assert "At most 20 redirect URIs may be registered" in text
+    assert "At most 20 post-logout redirect URIs may be registered" in text
+    assert register(admin, redirect_uris="\n".join(many[:20])).status_code == 200
+
+
+def test_the_redirect_uri_limit_is_a_setting(app, console):
+    app.config["OIDC"]["MAX_REDIRECT_URIS"] = 2
+    admin = console()
+    three = "\n".join(f"https://eservice.moc.go.th/cb/{n}" for n in range(3))
+    assert "At most 2 redirect URIs" in register(admin, redirect_uris=three).get_data(as_text=True)
+
+
+def test_editing_a_client_is_validated_alike(app, console, make_client):
+    client_id, _ = make_client()
+    admin = console()
+    path = f"/admin/clients/{client_id}/edit"
+    response = admin.post(path, csrf_from=path, **{**FORM, "redirect_uris": "https://*.rp.example/cb"})
+    assert response.status_code == 400 and "wildcard" in response.get_data(as_text=True)
+    assert stored(app, client_id).redirect_uris == ["https://rp.example/callback"]
+
+
+def test_the_thai_console_explains_the_problem_in_thai(app, console):
+    admin = console()
+    admin.web.get("/lang/th")
+    text = register(admin, redirect_uris="https://*.moc.go.th/cb").get_data(as_text=True)
+    assert "https://*.moc.go.th/cb" in text and "wildcard" not in text

@@ -90,3 +90,27 @@ def test_keys_rotate_publishes_a_next_key(app, tmp_path):
     states = [k["state"] for k in json.loads(run(app, "keys", "list", "--json").output)
               if k["alg"] == "RS256"]
     assert "next" in states and "active" in states
+
+
+def test_clients_create_refuses_wildcards_userinfo_and_too_many_redirect_uris(app):
+    many = [arg for n in range(21) for arg in ("--redirect-uri", f"https://rp.example/cb/{n}")]
+    result = run(app, "clients", "create", "--name", "Bad", "--redirect-uri", "https://*.moc.go.th/cb",
+                 "--redirect-uri", "https://rp.example@evil.test/cb", *many,
+                 "--backchannel-logout-uri", "https://*.rp.example/bc")
+    assert result.exit_code == 2
+    assert "redirect URI 'https://*.moc.go.th/cb' must not contain a wildcard" in result.output
+    assert "redirect URI 'https://rp.example@evil.test/cb' must not contain a user name" in result.output
+    assert "back-channel logout URI 'https://*.rp.example/bc' must not contain a wildcard" in result.output
+    assert "At most 20 redirect URIs may be registered for one client." in result.output
+    from idp.oidc.clients import list_clients
+
+    with app.app_context():
+        assert list_clients() == []
+
+
+def test_clients_update_refuses_a_wildcard_post_logout_redirect_uri(app):
+    created = json.loads(run(app, "clients", "create", "--name", "P", "--redirect-uri",
+                             "https://rp.example/cb", "--json").output)
+    result = run(app, "clients", "update", created["client_id"],
+                 "--post-logout-redirect-uri", "https://rp.example/*")
+    assert result.exit_code == 2 and "wildcard" in result.output

@@ -77,3 +77,22 @@ def test_a_citizen_ids_budget_is_shared_by_instances_and_reset_for_all(migrated,
                                             input="1101700230708\n")
     assert result.exit_code == 0, result.output
     assert check(second, "somchai@example.com") == 302
+
+
+def test_a_clients_token_requests_are_counted_across_instances(two_instances):
+    from idp.db import db
+    from idp.oidc.clients import create_client
+
+    first, second = two_instances
+    for app in two_instances:
+        app.config["RATE_LIMITS"]["TOKEN_PER_CLIENT"] = "2 per minute"
+    with first.app_context():
+        registered = create_client(f"Batch {secrets.token_hex(4)}", [], post_logout_redirect_uris=[],
+                                   grant_types=["client_credentials"], scope="profile")
+        db.session.commit()
+        auth = (registered.client.client_id, registered.client_secret)
+    form = {"grant_type": "client_credentials"}
+    assert [first.test_client().post("/token", data=form, auth=auth).status_code
+            for _ in range(2)] == [200, 200]
+    refused = second.test_client().post("/token", data=form, auth=auth)
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1

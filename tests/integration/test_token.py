@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from tests.support.flows import Flow, decode_jwt
 
 
@@ -191,3 +193,30 @@ def test_es256_client_gets_es256_id_tokens(app, web, make_user, make_client):
     header = extract_compact(id_token.encode()).protected
     assert header["alg"] == "ES256" and header["kid"].startswith("es256")
     assert decode_jwt(app, id_token)["aud"] == client_id
+
+
+@pytest.mark.parametrize("verifier", ["a" * 42, "a" * 129, "a" * 42 + "+", "a" * 42 + " ",
+                                      "ก" * 43])
+def test_a_malformed_code_verifier_is_refused_even_if_it_matches(web, make_user, make_client, verifier):
+    """RFC 7636 4.1: code-verifier = 43*128unreserved; a malformed parameter is invalid_request
+    (RFC 6749 5.2)."""
+    from idp.oidc.grants import s256
+
+    make_user()
+    client_id, secret = make_client()
+    the_flow = Flow(web, client_id)
+    the_flow.verifier, the_flow.challenge = verifier, s256(verifier)
+    response = the_flow.exchange(the_flow.code(), secret)
+    assert response.status_code == 400 and response.json["error"] == "invalid_request"
+
+
+@pytest.mark.parametrize("length", [43, 128])
+def test_code_verifiers_of_43_and_128_characters_are_accepted(web, make_user, make_client, length):
+    from idp.oidc.grants import s256
+
+    make_user()
+    client_id, secret = make_client()
+    the_flow = Flow(web, client_id)
+    the_flow.verifier = ("Az09-._~" * 20)[:length]
+    the_flow.challenge = s256(the_flow.verifier)
+    assert the_flow.exchange(the_flow.code(), secret).status_code == 200

@@ -52,7 +52,7 @@ def problem_text(problem) -> str:
     from flask_babel import gettext
 
     field = gettext(problem.field) if problem.field else ""
-    return gettext(problem.msgid, field=field, value=repr(problem.value))
+    return gettext(problem.msgid, field=field, value=problem.shown_value)
 
 
 from idp.admin.views import accounts, audit, clients, home, keys, mfa, review  # noqa: E402,F401
