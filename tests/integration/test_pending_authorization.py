@@ -12,7 +12,7 @@ import pytest
 from werkzeug.datastructures import MultiDict
 
 from tests.integration.test_signup import sign_up
-from tests.support.flows import ISSUER, Flow, csrf_token, query_of
+from tests.support.flows import ISSUER, Flow, csrf_token, query_of, sign_in_after_signup
 
 BROWSER_COOKIE_LIMIT = 4096  # RFC 6265 6.1: at least 4096 bytes per cookie; browsers stop there
 
@@ -123,6 +123,7 @@ def test_the_flow_resumes_after_signing_up_with_a_large_state(web, make_client):
     login = the_flow.authorize(state=state).headers["Location"]
     watch.get(f"/signup?interaction={query_of(login)['interaction']}")
     sign_up(watch)
+    sign_in_after_signup(watch)  # the password just chosen, on the "check your mail" page
     page = watch.get("/signup/membership").get_data(as_text=True)
     chosen = watch.post("/signup/membership", data={"csrf_token": csrf_token(page), "choice": "temporary"})
     answer = rp_answer(watch.get(chosen.headers["Location"]))

@@ -16,7 +16,9 @@ BUDGET = {
     "jwks": 0,
     "authorize with an SSO session": 6,   # client, session, person, consent; event, code
     "code redemption": 6,                 # client; claim the code, read it (x2), person; token
-    "token refresh": 6,                   # client; claim the token, read it (x2), person; token
+    "token refresh": 8,                   # client; the family and its lock (parallel refreshes
+                                          # queue instead of deadlocking); claim the token, read
+                                          # it (x2), person; token
     "userinfo": 3,                        # token, client, person
     "introspection": 4,                   # client; token, its client, person
 }
