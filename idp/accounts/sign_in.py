@@ -80,10 +80,29 @@ def sign_in_with_password(email: str, password: str, ip: str) -> SignInResult:
     if result.ok:
         LOGIN_PER_ACCOUNT_IP.reset(keys.account_ip)
     else:
-        LOGIN_PER_ACCOUNT_IP.spend(keys.account_ip)
-        LOGIN_PER_ACCOUNT.spend(keys.account)
-        LOGIN_PER_IP.spend(keys.ip)
+        _spend(keys)
     return result
+
+
+def _spend(keys: _Keys) -> None:
+    LOGIN_PER_ACCOUNT_IP.spend(keys.account_ip)
+    LOGIN_PER_ACCOUNT.spend(keys.account)
+    LOGIN_PER_IP.spend(keys.ip)
+
+
+def password_guess_matches(user: User, password: str, ip: str) -> bool:
+    """True when ``password`` is ``user``'s, checked under the sign-in throttles: a password
+    typed anywhere but the sign-in form (a repeated signup) is a guess like any other. One
+    argon2 verification whatever the outcome; a wrong guess counts as a failed sign-in."""
+    keys = _keys(user.email, user, ip)
+    if _spent_limit(keys) is not None:
+        verify_password(None, password)  # the same cost as a check, and no answer
+        audit.record("account:login:throttled", subject=user, details={"ip": ip, "via": "signup"})
+        return False
+    if verify_password(user.password_hash, password):
+        return True
+    _spend(keys)
+    return False
 
 
 def check_password_sign_in(user: User | None, password: str) -> SignInResult:

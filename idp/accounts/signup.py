@@ -11,9 +11,9 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from idp import audit, mail
+from idp.accounts import sign_in
 from idp.accounts.links import LinkInvalid, account_for_link, make_account_link_token
 from idp.accounts.models import User
-from idp.accounts.passwords import verify_password
 from idp.accounts.service import EmailTaken, create_user, find_by_email
 from idp.clock import now
 from idp.db import db
@@ -49,7 +49,7 @@ class Outcome(Enum):
     ALREADY_CREATED = "already_created"  # a retry, with the same password, of a signup that took
 
 
-def register(registration: Registration) -> Outcome:
+def register(registration: Registration, ip: str = "unknown") -> Outcome:
     """Create a temporary account (60 days) and queue its verification mail, or, when the
     email already has an account, queue a mail to its owner instead; commits either way.
 
@@ -68,7 +68,7 @@ def register(registration: Registration) -> Outcome:
         except (EmailTaken, IntegrityError):
             db.session.rollback()
             existing = find_by_email(registration.email)
-    return _existing_email(existing, registration.password)
+    return _existing_email(existing, registration.password, ip)
 
 
 def _create(registration: Registration) -> User:
@@ -84,8 +84,9 @@ def _create(registration: Registration) -> User:
     return user
 
 
-def _existing_email(user: User, password: str) -> Outcome:
-    password_matches = verify_password(user.password_hash, password)
+def _existing_email(user: User, password: str, ip: str) -> Outcome:
+    # The retry check is a password guess: counted and throttled as a sign-in from ``ip``.
+    password_matches = sign_in.password_guess_matches(user, password, ip)
     window = current_app.config["ACCOUNTS"]["SIGNUP_RETRY_SECONDS"]
     if password_matches and user.disabled_at is None and now() - user.created_at <= timedelta(seconds=window):
         audit.record("account:signup:repeated", subject=user)

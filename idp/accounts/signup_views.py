@@ -59,7 +59,7 @@ def signup():
         form.email.errors.append(_("Too many signups from this network. Please try again later."))
         return render_template("accounts/signup.html", form=form), 429
     SIGNUP_PER_IP.spend(ip)
-    outcome = register(_registration(form))
+    outcome = register(_registration(form), ip)
     # A new email and a registered one get the same answer (no account enumeration): the
     # person signs in with the password they chose, which only the owner of an account knows.
     session[SIGNED_UP] = {"email": form.email.data.strip(),

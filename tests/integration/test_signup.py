@@ -324,3 +324,23 @@ def test_common_and_personal_passwords_are_refused_at_signup(app, web, password)
     html = response.get_data(as_text=True)
     assert response.status_code == 400 and account(app) is None
     assert "too common" in html or "your name or your email" in html
+
+
+def test_signup_retries_are_password_guesses_counted_with_sign_in_failures(app):
+    """The retry recognition checks a password: guessing through it is throttled like sign-in,
+    and once the guesser's budget is spent even the right password is not recognised."""
+    app.config["RATE_LIMITS"].update(LOGIN_PER_ACCOUNT_IP="2 per 15 minutes",
+                                     SIGNUP_PER_IP="1000 per hour")
+    sign_up(app.test_client())
+    guesser = app.test_client()
+    for guess in ("wrong guess number one", "wrong guess number two"):
+        sign_up(guesser, password=guess, password_confirm=guess)
+    retry = sign_up(guesser)  # the right password, after the budget is spent
+    page = guesser.get(retry.headers["Location"]).get_data(as_text=True)
+    assert "ไว้แล้ว" not in page and "already created" not in page
+    assert "account:login:throttled" in _tags(app, "account:login")
+    # The guesses count as failed sign-ins from that address: the form stops it there too.
+    login = guesser.get("/login").get_data(as_text=True)
+    answer = guesser.post("/login", data={"csrf_token": csrf_token(login),
+                                          "email": "somchai@example.com", "password": PASSWORD})
+    assert answer.status_code == 429
