@@ -7,11 +7,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import weakref
 
 from flask import Flask, current_app, has_app_context
 
 log = logging.getLogger("idp.audit")
 EXTENSION = "idp.audit.sealer"
+_SEALERS: weakref.WeakSet = weakref.WeakSet()  # every sealer of this process, for stop_all()
 
 
 class BackgroundSealer:
@@ -21,7 +23,9 @@ class BackgroundSealer:
         self.app, self.idle_seconds = app, idle_seconds
         self._wanted = threading.Event()
         self._lock = threading.Lock()
+        self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        _SEALERS.add(self)
 
     def wake(self) -> None:
         """Ask for a seal soon; starts the thread if it is not running."""
@@ -31,16 +35,37 @@ class BackgroundSealer:
                 self._thread = threading.Thread(target=self._run, name="audit-sealer", daemon=True)
                 self._thread.start()
 
+    def stop(self, timeout: float = 30.0) -> None:
+        """Seal what is pending, then end the thread (a later ``wake()`` starts a new one)."""
+        with self._lock:
+            thread = self._thread
+            if thread is None:
+                return
+            self._stopping.set()
+            self._wanted.set()
+        thread.join(timeout)
+        with self._lock:
+            self._stopping.clear()
+
     def _run(self) -> None:
         while True:
+            if self._stopping.is_set():
+                self._finish()
+                return
             if not self._wanted.wait(self.idle_seconds):
                 with self._lock:
                     if not self._wanted.is_set():
                         self._thread = None
                         return
-            time.sleep(self.app.config["AUDIT"]["SEAL_DELAY_SECONDS"])  # let a batch gather
+            if not self._stopping.is_set():
+                time.sleep(self.app.config["AUDIT"]["SEAL_DELAY_SECONDS"])  # let a batch gather
             self._wanted.clear()
             self.seal_now()
+
+    def _finish(self) -> None:
+        self.seal_now()
+        with self._lock:
+            self._thread = None
 
     def seal_now(self) -> int:
         """Seal what has been committed so far; errors are logged (the next wake retries)."""
@@ -56,6 +81,13 @@ class BackgroundSealer:
                 return 0
             finally:
                 db.session.remove()
+
+
+def stop_all_sealers() -> None:
+    """Seal what is pending and end every background sealer of this process (at shutdown, and
+    before a test empties the tables the sealer writes)."""
+    for sealer in list(_SEALERS):
+        sealer.stop()
 
 
 def wake_background_sealer() -> None:

@@ -135,6 +135,9 @@ def app(migrated, keys_dir, adapters):
     with app.app_context():
         empty_tables()
     yield app
+    from idp.audit_sealer import stop_all_sealers
+
+    stop_all_sealers()  # before the engine goes: the sealer thread holds a connection of it
     with app.app_context():
         db.session.remove()
         db.engine.dispose()

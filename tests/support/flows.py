@@ -20,6 +20,9 @@ PASSWORD = "correct horse battery"
 
 
 def empty_tables():
+    from idp.audit_sealer import stop_all_sealers
+
+    stop_all_sealers()  # a sealer still linking an earlier test's events would hold the chain head
     with db.engine.begin() as connection:
         for table in reversed(db.metadata.sorted_tables):
             connection.execute(table.delete())
