@@ -8,6 +8,7 @@ from datetime import timedelta
 from flask import Flask
 
 from idp.config import PROJECT_ROOT, ConfigError, check_config, load_config
+from idp.health import init_health
 
 log = logging.getLogger("idp")
 
@@ -51,6 +52,7 @@ def create_app(config: dict | None = None, *, adapters: dict | None = None) -> F
     init_proxy(app)
     _init_extensions(app, adapters or {})
     _ensure_keys(app)
+    init_health(app)
     return app
 
 

@@ -153,6 +153,9 @@ DEFAULTS: dict = {
         "HOST_PREFIX_COOKIES": True,
         "RETRY_AFTER_SECONDS": 30,
     },
+    "HEALTH": {
+        "CHECK_TIMEOUT_SECONDS": 2,
+    },
 }
 
 # Tables naming an external system, and the backend of each that is only a stand-in.
