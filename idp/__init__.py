@@ -9,6 +9,7 @@ from flask import Flask
 
 from idp.config import PROJECT_ROOT, ConfigError, check_config, load_config
 from idp.health import init_health
+from idp.logs import init_logs
 
 log = logging.getLogger("idp")
 
@@ -53,6 +54,7 @@ def create_app(config: dict | None = None, *, adapters: dict | None = None) -> F
     _init_extensions(app, adapters or {})
     _ensure_keys(app)
     init_health(app)
+    init_logs(app)
     return app
 
 

@@ -156,6 +156,11 @@ DEFAULTS: dict = {
     "HEALTH": {
         "CHECK_TIMEOUT_SECONDS": 2,
     },
+    "LOGGING": {
+        "FORMAT": "",
+        "LEVEL": "INFO",
+        "ACCESS_LOG": True,
+    },
 }
 
 # Tables naming an external system, and the backend of each that is only a stand-in.

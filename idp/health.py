@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 import time
 from collections.abc import Callable
 
@@ -102,7 +103,8 @@ class HealthEndpoints:
             ready, document = readiness(self.app)
         body = json.dumps(document, separators=(",", ":")).encode()
         start_response("200 OK" if ready else "503 Service Unavailable",
-                       [*HEADERS, ("Content-Length", str(len(body)))])
+                       [*HEADERS, ("Content-Length", str(len(body))),
+                        ("X-Request-ID", secrets.token_hex(16))])
         return [b"" if method == "HEAD" else body]
 
 
