@@ -45,6 +45,7 @@ def create_app(config: dict | None = None, *, adapters: dict | None = None) -> F
         MAX_CONTENT_LENGTH=1024 * 1024,
     )
     from idp.config import is_loopback_url
+    from idp.metrics_endpoint import init_metrics
     from idp.proxy import init_proxy
     from idp.security import init_cookie_names
 
@@ -54,6 +55,7 @@ def create_app(config: dict | None = None, *, adapters: dict | None = None) -> F
     _init_extensions(app, adapters or {})
     _ensure_keys(app)
     init_health(app)
+    init_metrics(app)
     init_logs(app)
     return app
 

@@ -156,6 +156,12 @@ DEFAULTS: dict = {
     "HEALTH": {
         "CHECK_TIMEOUT_SECONDS": 2,
     },
+    "METRICS": {
+        "ENABLED": True,
+        "ALLOWED_NETWORKS": ["127.0.0.0/8", "::1/128"],
+        "TOKEN": "",
+        "REFRESH_SECONDS": 60,
+    },
     "LOGGING": {
         "FORMAT": "",
         "LEVEL": "INFO",
