@@ -42,6 +42,7 @@ def init_app(app: Flask) -> None:
     from idp.cli_documents import documents_group
 
     app.cli.add_command(documents_group)
+    from idp import cli_keys  # noqa: F401 (adds keys import and export to keys_group)
 
 
 def _fail(problems: list[str]):

@@ -93,6 +93,7 @@ def configure_logging(config: dict) -> logging.Handler:
         root.removeHandler(old)
     root.addHandler(handler)
     logging.getLogger("idp").setLevel(config["LOGGING"]["LEVEL"])
+    access_log.setLevel(logging.INFO)  # access lines whatever the application's level
     return handler
 
 
