@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from urllib.parse import parse_qsl
 
 from flask import Flask, g, has_request_context, request
+from flask.logging import default_handler as flask_handler
 
 access_log = logging.getLogger("idp.access")
 CITIZEN_ID = re.compile(r"(?<!\d)\d{13}(?!\d)")
@@ -92,6 +93,7 @@ def configure_logging(config: dict) -> logging.Handler:
     for old in [each for each in root.handlers if getattr(each, "idp_handler", False)]:
         root.removeHandler(old)
     root.addHandler(handler)
+    logging.getLogger("idp").removeHandler(flask_handler)  # Flask's own would print twice
     logging.getLogger("idp").setLevel(config["LOGGING"]["LEVEL"])
     access_log.setLevel(logging.INFO)  # access lines whatever the application's level
     return handler
