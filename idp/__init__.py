@@ -8,6 +8,8 @@ from datetime import timedelta
 from flask import Flask
 
 from idp.config import PROJECT_ROOT, ConfigError, check_config, load_config
+from idp.health import init_health
+from idp.logs import init_logs
 
 log = logging.getLogger("idp")
 
@@ -43,6 +45,7 @@ def create_app(config: dict | None = None, *, adapters: dict | None = None) -> F
         MAX_CONTENT_LENGTH=1024 * 1024,
     )
     from idp.config import is_loopback_url
+    from idp.metrics_endpoint import init_metrics
     from idp.proxy import init_proxy
     from idp.security import init_cookie_names
 
@@ -51,6 +54,9 @@ def create_app(config: dict | None = None, *, adapters: dict | None = None) -> F
     init_proxy(app)
     _init_extensions(app, adapters or {})
     _ensure_keys(app)
+    init_health(app)
+    init_metrics(app)
+    init_logs(app)
     return app
 
 

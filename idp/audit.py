@@ -22,6 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from idp import audit_chain, audit_sealer
 from idp.clock import now
 from idp.db import UtcDateTime, db
+from idp.metrics import audit_recorded
 
 log = logging.getLogger("idp.audit")
 
@@ -88,6 +89,7 @@ def record(tag: str, *, actor=None, subject=None, client_id: str | None = None,
         entry.user_agent = scrub((request.user_agent.string or "")[:300])
     db.session.add(entry)
     audit_chain.note_recorded(db.session)
+    audit_recorded(tag)
     log.info("%s actor=%s subject=%s client=%s", tag, entry.actor_id, entry.subject_id, client_id)
     return entry
 

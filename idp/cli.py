@@ -42,6 +42,7 @@ def init_app(app: Flask) -> None:
     from idp.cli_documents import documents_group
 
     app.cli.add_command(documents_group)
+    from idp import cli_keys  # noqa: F401 (adds keys import and export to keys_group)
 
 
 def _fail(problems: list[str]):
@@ -294,14 +295,16 @@ def staff_revoke(email, reason):
 
 # --- the production server ----------------------------------------------------------------
 
-@main.command("serve")
+@main.command("serve", with_appcontext=False)
 @click.option("--host", help="Address to listen on ([SERVER] HOST).")
 @click.option("--port", type=int, help="Port to listen on ([SERVER] PORT).")
 @click.option("--workers", type=int, help="Worker processes, about one per core ([SERVER] WORKERS).")
 @click.option("--threads", type=int, help="Threads per worker; more than 1 uses gthread ([SERVER] THREADS).")
 def serve(host, port, workers, threads):
     """Run the IdP under its production server (gunicorn); SIGTERM stops it gracefully."""
-    from idp.gunicorn_config import settings
+    from idp.gunicorn_config import prepare_metrics_folder, settings
     from idp.server_app import ProductionServer
 
+    prepare_metrics_folder()  # before the app (and prometheus-client) is first imported
+    _create_app()  # an unsafe configuration is refused here, before any worker starts
     ProductionServer(settings(host, port, workers, threads)).run()

@@ -41,6 +41,9 @@ DEFAULTS: dict = {
         "BACKCHANNEL_TIMEOUT_SECONDS": 3,
         "PENDING_AUTHORIZATION_SECONDS": 30 * 60,
         "MAX_REDIRECT_URIS": 20,
+        "KEY_STORE": "folder",
+        "KEY_ENCRYPTION_KEYS": {},
+        "CURRENT_KEY_ENCRYPTION_KEY": "",
     },
     "RATE_LIMITS": {
         "LOGIN_PER_ACCOUNT": "50 per hour",
@@ -153,6 +156,20 @@ DEFAULTS: dict = {
         "HOST_PREFIX_COOKIES": True,
         "RETRY_AFTER_SECONDS": 30,
     },
+    "HEALTH": {
+        "CHECK_TIMEOUT_SECONDS": 2,
+    },
+    "METRICS": {
+        "ENABLED": True,
+        "ALLOWED_NETWORKS": ["127.0.0.0/8", "::1/128"],
+        "TOKEN": "",
+        "REFRESH_SECONDS": 60,
+    },
+    "LOGGING": {
+        "FORMAT": "",
+        "LEVEL": "WARNING",
+        "ACCESS_LOG": True,
+    },
 }
 
 # Tables naming an external system, and the backend of each that is only a stand-in.
@@ -247,6 +264,9 @@ def check_config(config: dict, *, keys_present: bool) -> list[str]:
     from idp.accounts.pdpa import pdpa_problems
 
     problems += pdpa_problems(config.get("PDPA", {}))
+    from idp.oidc.key_table import key_encryption_problems
+
+    problems += key_encryption_problems(config["OIDC"])
     if not keys_present:
         problems.append(
             f"no signing keys in {config['OIDC']['KEYS_DIR']} (create them: moc-idp keys rotate)"

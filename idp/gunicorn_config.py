@@ -7,7 +7,14 @@ Why gthread workers by default: see docs/performance.md (measured, CPU per reque
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
 from idp.config import load_config
+
+MULTIPROC = "PROMETHEUS_MULTIPROC_DIR"
 
 
 def settings(host: str | None = None, port: int | None = None, workers: int | None = None,
@@ -27,7 +34,41 @@ def settings(host: str | None = None, port: int | None = None, workers: int | No
         "timeout": 30,  # a worker silent for longer is restarted
         "keepalive": 5,
         "proc_name": "moc-idp",
+        "on_starting": on_starting,
+        "child_exit": child_exit,
+        "on_exit": on_exit,
     }
+
+
+def on_starting(server) -> None:
+    """Master, before any worker: the workers' shared metrics folder."""
+    prepare_metrics_folder()
+
+
+def prepare_metrics_folder() -> None:
+    """The workers' shared metrics folder (prometheus-client multiprocess mode), emptied of a
+    previous run's files; a private temporary one when PROMETHEUS_MULTIPROC_DIR is not set."""
+    folder = os.environ.get(MULTIPROC)
+    if not folder:
+        folder = os.environ[MULTIPROC] = tempfile.mkdtemp(prefix="moc-idp-metrics-")
+        os.environ["MOC_IDP_OWN_METRICS_DIR"] = folder
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    for stale in Path(folder).glob("*.db"):
+        stale.unlink()
+
+
+def child_exit(server, worker) -> None:
+    """A worker ended: its live gauges no longer count."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server) -> None:
+    """Remove the metrics folder this master made for itself."""
+    own = os.environ.get("MOC_IDP_OWN_METRICS_DIR")
+    if own:
+        shutil.rmtree(own, ignore_errors=True)
 
 
 # Read by `gunicorn -c python:idp.gunicorn_config`: one module-level name per setting.

@@ -135,11 +135,13 @@ class KeyStore:
             return
         held = {(loaded.key.kid, loaded.key.to_file()["retires_at"]): loaded
                 for loaded in self._loaded}
-        keys = sorted((SigningKey.from_file(json.loads(p.read_text()))
-                       for p in self.folder.glob("*.json")), key=lambda k: k.activates_at)
+        keys = sorted(self._read_keys(), key=lambda k: k.activates_at)
         self._loaded = tuple(held.get((k.kid, k.to_file()["retires_at"])) or load(k) for k in keys)
         self._seen, self._jwks = fingerprint, {}
         self.version += 1
+
+    def _read_keys(self) -> list[SigningKey]:
+        return [SigningKey.from_file(json.loads(p.read_text())) for p in self.folder.glob("*.json")]
 
     def _changed(self) -> None:
         """After a write by this store: read the folder again on the next use."""
@@ -233,8 +235,11 @@ class KeyStore:
     def prune(self, at: datetime) -> None:
         for key in self.keys():
             if not key.is_published(at):
-                (self.folder / f"{key.kid}.json").unlink(missing_ok=True)
+                self._delete(key)
                 self._changed()
+
+    def _delete(self, key: SigningKey) -> None:
+        (self.folder / f"{key.kid}.json").unlink(missing_ok=True)
 
     def _write(self, key: SigningKey) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)

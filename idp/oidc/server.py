@@ -17,6 +17,7 @@ from idp.oidc.grants import (
     ClientCredentialsGrant,
     RefreshTokenGrant,
 )
+from idp.oidc.key_table import make_key_store
 from idp.oidc.keys import KeyStore
 
 SERVER, KEYS = "idp.oauth_server", "idp.key_store"
@@ -82,8 +83,7 @@ def init_server(app: Flask) -> IdpAuthorizationServer:
     server.register_endpoint(TokenRevocation)
     server.register_endpoint(TokenIntrospection)
     app.extensions[SERVER] = server
-    app.extensions[KEYS] = KeyStore(app.config["OIDC"]["KEYS_DIR"],
-                                    recheck_seconds=app.config["SERVER"]["KEYS_RECHECK_SECONDS"])
+    app.extensions[KEYS] = make_key_store(app)  # the keys folder, or the database
     return server
 
 

@@ -20,6 +20,7 @@ from idp.accounts import membership
 from idp.accounts.models import User
 from idp.clock import now, timestamp
 from idp.db import db
+from idp.metrics import refresh_reuse_detected, token_issued
 from idp.oidc.claims import user_claims
 from idp.oidc.models import Client, Token, digest
 from idp.oidc.policy import policy_problem
@@ -71,6 +72,7 @@ def issue(grant: Grant, *, include_refresh_token: bool) -> tuple[dict, Token]:
         row.refresh_expires_at = _capped(grant.user, moment + _lifetime(grant.client, "refresh"))
     db.session.add(row)
     db.session.flush()
+    token_issued(row.client_id)
     response = {
         "access_token": access,
         "token_type": "Bearer",
@@ -211,6 +213,7 @@ def claim_refresh_token(token: str) -> Token | None:
     if not won:
         if row.refresh_used_at is not None:
             revoke_family(row.family_id, reason="refresh_token_reused")
+            refresh_reuse_detected()
         return None
     return row
 

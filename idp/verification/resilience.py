@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from idp.metrics import observe_external
 from idp.verification.errors import ServiceUnavailable
 
 log = logging.getLogger(__name__)
@@ -151,6 +152,9 @@ class Bulkhead:
 
     def call(self, function: Callable, *args):
         """``function(*args)`` inside the bulkhead; ``ServiceUnavailable`` when refused."""
+        return observe_external(self.system, self.breaker, self._guarded_call, function, *args)
+
+    def _guarded_call(self, function: Callable, *args):
         if not self.slots.acquire(blocking=False):
             log.warning("%s: %d calls in flight; refused one more", self.system,
                         self.policy.concurrent_calls)
