@@ -20,41 +20,17 @@ Config: the ``[RESILIENCE]`` table, with per-system overrides in ``[RESILIENCE.D
 
 from __future__ import annotations
 
-import contextvars
 import logging
 import math
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from idp.verification.errors import ServiceUnavailable
+from idp.outbound import ServiceUnavailable, deadline, time_left
 
 log = logging.getLogger(__name__)
-_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar("idp_deadline", default=None)
 POLICY_KEYS = ("FAILURES_TO_OPEN", "OPEN_SECONDS", "DEADLINE_SECONDS", "CONCURRENT_CALLS")
-
-
-@contextmanager
-def deadline(seconds: float) -> Iterator[None]:
-    """Everything inside must finish within ``seconds`` (an earlier outer deadline wins)."""
-    end = time.monotonic() + seconds
-    outer = _DEADLINE.get()
-    token = _DEADLINE.set(end if outer is None else min(end, outer))
-    try:
-        yield
-    finally:
-        _DEADLINE.reset(token)
-
-
-def time_left(limit: float | None = None) -> float | None:
-    """Seconds left before the current deadline, at most ``limit``; None without either."""
-    end = _DEADLINE.get()
-    if end is None:
-        return limit
-    left = max(0.0, end - time.monotonic())
-    return left if limit is None else min(limit, left)
 
 
 def check_time_left(system: str) -> float | None:
