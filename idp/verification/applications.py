@@ -26,9 +26,9 @@ from idp.accounts.models import User
 from idp.clock import now
 from idp.db import UtcDateTime, db
 from idp.ratelimit import Throttle
-from idp.verification.document_checks import CheckedDocument
-from idp.verification.document_images import without_metadata
-from idp.verification.documents import DocumentStore, save_with
+from idp.verification.documents.checks import CheckedDocument
+from idp.verification.documents.images import without_metadata
+from idp.verification.documents.store import DocumentStore, save_with
 from idp.verification.staff import grant
 
 log = logging.getLogger(__name__)

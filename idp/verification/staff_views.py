@@ -16,8 +16,9 @@ from idp.accounts.sessions import current_user
 from idp.db import db
 from idp.errors import too_large_page
 from idp.verification import applications
-from idp.verification.document_checks import REFUSAL_MESSAGES, DocumentRefused, check_upload
 from idp.verification.documents import max_upload_bytes
+from idp.verification.documents.checks import DocumentRefused, check_upload
+from idp.verification.documents.refusal import REFUSAL_MESSAGES
 from idp.verification.forms import IdentityForm
 from idp.verification.service import registry, verify_identity
 from idp.verification.staff import IdentityRequired, verify_staff
@@ -175,10 +176,7 @@ def _limit_message(reason: str) -> str:
 
 
 def _refusal(reason: str) -> str:
-    from flask_babel import get_locale
-
-    thai, english = REFUSAL_MESSAGES.get(reason, REFUSAL_MESSAGES["type_not_allowed"])
-    return thai if str(get_locale()) == "th" else english
+    return str(REFUSAL_MESSAGES.get(reason, REFUSAL_MESSAGES["type_not_allowed"]))
 
 
 def _document_page(form, user):

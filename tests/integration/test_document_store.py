@@ -15,7 +15,6 @@ from PIL import Image
 from idp import audit
 from idp.config import PROJECT_ROOT, ConfigError
 from idp.db import db
-from idp.verification.document_checks import check_upload
 from idp.verification.documents import (
     DatabaseDocumentStore,
     DocumentDamaged,
@@ -25,6 +24,7 @@ from idp.verification.documents import (
     max_upload_bytes,
     save_with,
 )
+from idp.verification.documents.checks import check_upload
 
 TOKEN = re.compile(r"[A-Za-z0-9_-]{32}")
 

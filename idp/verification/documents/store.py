@@ -15,7 +15,7 @@ Config keys of the ``[DOCUMENTS]`` table:
                never inside ``idp/static`` or ``templates``, which the web server may serve.
 ``MAX_BYTES``  the largest upload accepted, in bytes (default 10485760, 10 MB: guide 3.5).
 
-The documents are checked before they get here (``document_checks.check_upload``). Nothing is
+The documents are checked before they get here (``checks.check_upload``). Nothing is
 left behind when an upload fails half-way: the database store joins the caller's transaction,
 and ``save_with`` removes a saved file when the caller's rows cannot be written.
 """
@@ -42,7 +42,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from idp.clock import now
 from idp.config import PROJECT_ROOT, ConfigError
 from idp.db import UtcDateTime, db
-from idp.verification.document_checks import MAX_BYTES, CheckedDocument
+from idp.verification.documents.checks import MAX_BYTES, CheckedDocument
 
 log = logging.getLogger("idp.verification.documents")
 
