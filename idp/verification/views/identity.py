@@ -8,8 +8,8 @@ from flask_babel import lazy_gettext as _l
 from idp.accounts.sessions import current_user
 from idp.verification.citizen_id import normalize_citizen_id, normalize_laser_code
 from idp.verification.dopa import PersonToCheck
-from idp.verification.forms import IdentityForm
-from idp.verification.service import registry, verify_identity
+from idp.verification.identity import registry, verify_identity
+from idp.verification.views.forms import IdentityForm
 
 bp = Blueprint("verification", __name__)
 
