@@ -1,6 +1,7 @@
-"""Both document stores keep what was checked, under unguessable ids, and leave nothing behind
-when an upload fails half-way (the filesystem store through ``save_with``, the database store
-through the caller's transaction)."""
+"""The document store contract: the filesystem and the database store run the same suite (keep
+what was checked, under unguessable ids, and leave nothing behind when an upload fails half-way:
+the filesystem store through ``save_with``, the database store through the caller's
+transaction), then each backend's own checks and the configuration."""
 
 from __future__ import annotations
 
