@@ -86,6 +86,7 @@ class RedactUrls(logging.Filter):
     """Cuts query strings and masks citizen IDs in log records: URLs may carry either."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        """Redact the record in place; always keep it."""
         try:
             message = record.getMessage()
         except Exception:  # a malformed record is not ours to fix; leave it to the handler

@@ -91,15 +91,18 @@ class NotAccepted(Exception):
 
 
 def store() -> DocumentStore:
+    """The app's document store."""
     return current_app.extensions[STORE]
 
 
 def pending_for(user: User) -> StaffApplication | None:
+    """The member's application waiting for a reviewer, or None."""
     return db.session.execute(db.select(StaffApplication).filter_by(
         user_id=user.id, status=PENDING)).scalar_one_or_none()
 
 
 def latest_for(user: User) -> StaffApplication | None:
+    """The member's most recent application, or None."""
     return db.session.execute(db.select(StaffApplication).filter_by(user_id=user.id)
                               .order_by(StaffApplication.id.desc()).limit(1)).scalar_one_or_none()
 
@@ -127,6 +130,7 @@ def upload_refusal(user: User) -> str | None:
 
 
 def count_upload(user: User) -> None:
+    """Spend one upload of the member's budget."""
     UPLOADS_PER_ACCOUNT.spend(user.sub)
 
 
@@ -165,6 +169,7 @@ def submit(user: User, checked: CheckedDocument, *, department: str, position: s
     superseded: list[StaffApplication] = []
 
     def write_rows(document_id: str) -> None:
+        """Add the application's rows for ``document_id`` and commit them."""
         earlier = pending_for(user)
         if earlier is not None and _claim(earlier.id, ApplicationStatus.CANCELLED, reason="superseded"):
             superseded.append(earlier)
@@ -222,6 +227,7 @@ def queue() -> list[StaffApplication]:
 
 
 def by_document_id(document_id: str) -> StaffApplication | None:
+    """The application that holds ``document_id``, or None."""
     return db.session.execute(db.select(StaffApplication).filter_by(
         document_id=document_id)).scalar_one_or_none()
 
@@ -255,6 +261,7 @@ def _refuse_unverified(application: StaffApplication, reviewer: User):
 
 
 def reject(application: StaffApplication, reviewer: User, reason: str) -> None:
+    """A reviewer turns the application down with ``reason``; the member may send another."""
     if not _claim(application.id, ApplicationStatus.REJECTED, decided_by=reviewer.id, reason=reason):
         db.session.rollback()
         raise AlreadyDecided(application.id)

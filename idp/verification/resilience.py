@@ -102,6 +102,7 @@ class CircuitBreaker:
             return True
 
     def succeeded(self) -> None:
+        """A call went through: the breaker closes."""
         with self._lock:
             self._failures, self._opened_at, self._trial = 0, None, False
 
@@ -111,6 +112,7 @@ class CircuitBreaker:
             self._trial = False
 
     def failed(self) -> None:
+        """A call failed: count it, and open the breaker at the threshold."""
         with self._lock:
             self._failures += 1
             if self._trial or self._failures >= self.failures_to_open:
@@ -161,6 +163,7 @@ class GuardedCitizenRegistry:
 
     @property
     def needs_laser_code(self) -> bool:
+        """Whether the guarded registry needs the laser code."""
         return self.inner.needs_laser_code
 
     def check(self, person):

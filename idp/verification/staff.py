@@ -63,10 +63,12 @@ class StaffOutcome:
 
 
 def directory() -> StaffDirectory:
+    """The app's staff directory (AD, behind its bulkhead)."""
     return current_app.extensions[DIRECTORY]
 
 
 def hr_system() -> HrSystem:
+    """The app's HR system (DPIS, behind its bulkhead)."""
     return current_app.extensions[HR_SYSTEM]
 
 
@@ -95,10 +97,12 @@ def hr_verdict(user: User, record: HrRecord | None) -> str:
 
 
 def directory_match(user: User, entry: DirectoryEntry | None) -> bool:
+    """Whether the directory entry is this verified member, present."""
     return directory_verdict(user, entry) == PRESENT
 
 
 def hr_match(user: User, record: HrRecord | None) -> bool:
+    """Whether the DPIS record is this verified member, in service."""
     return hr_verdict(user, record) == PRESENT
 
 

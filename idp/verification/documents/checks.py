@@ -60,6 +60,7 @@ class CheckedDocument:
             yield chunk
 
     def read_bytes(self) -> bytes:
+        """The whole checked document (at most ``MAX_BYTES``)."""
         return b"".join(self.chunks())
 
     def close(self) -> None:

@@ -95,6 +95,7 @@ def _is_container(value) -> bool:
 def _refuse_active_dictionary(dictionary) -> None:
     # Plain dict access: pypdf's own __getitem__ would resolve references outside the bound.
     def name(key: str) -> str | None:
+        """The PDF name ``value`` as text."""
         value = dict.get(dictionary, key)
         return str(value) if isinstance(value, str) else None
 

@@ -29,6 +29,7 @@ class PurgeReport:
 
 
 def retention_days() -> int:
+    """``[DOCUMENTS] RETENTION_DAYS``: how long decided documents are kept."""
     return int(current_app.config["DOCUMENTS"]["RETENTION_DAYS"])
 
 

@@ -39,6 +39,7 @@ class IdentityForm(FlaskForm):
             raise ValidationError(_l("This is not a valid citizen ID number. Please check all 13 digits."))
 
     def validate_laser_code(self, field):
+        """A laser code, when asked for, has its printed shape."""
         if not self.needs_laser_code:
             return
         if not field.data:

@@ -194,6 +194,7 @@ def _document_page(form, user):
 
 @bp.post("/verify/staff/document/cancel")
 def cancel_document():
+    """The member withdraws the pending document."""
     user, leave = _signed_in()
     if leave:
         return leave
