@@ -48,6 +48,16 @@ class StaffStatus(StrEnum):
     REJECTED = "rejected"
 
 
+class LookUpStatus(StrEnum):
+    """The outcome of a staff look-up (also the suffix of its audit tag)."""
+
+    VERIFIED = "verified"
+    CONFLICT = "conflict"
+    NOT_FOUND = "not_found"
+    UNAVAILABLE = "unavailable"
+    THROTTLED = "throttled"
+
+
 class IdentityRequired(ValueError):
     """Staff status rests on a DOPA-verified identity of the same account; there is none."""
 
@@ -57,7 +67,7 @@ class StaffOutcome:
     """``status``: verified (``source`` ad|dpis), conflict (one source says the person left, the
     other says present), not_found, unavailable (``down`` lists which), throttled."""
 
-    status: str
+    status: LookUpStatus
     source: str | None = None
     down: tuple[str, ...] = ()
 
@@ -122,15 +132,15 @@ def look_up(citizen_id: str, user: User) -> StaffOutcome:
     dpis, record = _ask(hr_system().find_by_citizen_id, hr_verdict, user, citizen_id)
     verdicts = (ad, dpis)
     if PRESENT in verdicts and LEFT in verdicts:
-        return StaffOutcome("conflict")
+        return StaffOutcome(LookUpStatus.CONFLICT)
     if ad == PRESENT:
         grant(user, "ad", entry.department, entry.title)
-        return StaffOutcome("verified", "ad")
+        return StaffOutcome(LookUpStatus.VERIFIED, "ad")
     if dpis == PRESENT:
         grant(user, "dpis", record.organisation, record.position)
-        return StaffOutcome("verified", "dpis")
+        return StaffOutcome(LookUpStatus.VERIFIED, "dpis")
     down = tuple(name for name, verdict in zip(("ad", "dpis"), verdicts, strict=True) if verdict == DOWN)
-    return StaffOutcome("unavailable" if down else "not_found", down=down)
+    return StaffOutcome(LookUpStatus.UNAVAILABLE if down else LookUpStatus.NOT_FOUND, down=down)
 
 
 def verify_staff(user: User) -> StaffOutcome:
@@ -139,7 +149,7 @@ def verify_staff(user: User) -> StaffOutcome:
     if not user.identity_verified or not user.citizen_id_encrypted:
         raise IdentityRequired("staff verification needs a DOPA-verified identity first")
     if STAFF_CHECK_PER_ACCOUNT.exhausted(user.sub):
-        outcome = StaffOutcome("throttled")
+        outcome = StaffOutcome(LookUpStatus.THROTTLED)
     else:
         STAFF_CHECK_PER_ACCOUNT.spend(user.sub)
         outcome = look_up(vault().decrypt(user.citizen_id_encrypted), user)

@@ -18,7 +18,7 @@ from flask import current_app
 from idp import audit
 from idp.clock import now
 from idp.db import db
-from idp.verification.applications import PENDING, StaffApplication, drop_document
+from idp.verification.applications import PENDING, ApplicationStatus, StaffApplication, drop_document
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ def expired(days: int) -> list[StaffApplication]:
     past_retention = StaffApplication.decided_at <= cutoff
     return list(db.session.execute(db.select(StaffApplication).where(
         StaffApplication.document_deleted_at.is_(None), StaffApplication.status != PENDING,
-        (StaffApplication.status == "cancelled") | past_retention,
+        (StaffApplication.status == ApplicationStatus.CANCELLED) | past_retention,
     ).order_by(StaffApplication.id)).scalars())
 
 

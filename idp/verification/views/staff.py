@@ -20,7 +20,7 @@ from idp.verification.documents import max_upload_bytes
 from idp.verification.documents.checks import DocumentRefused, check_upload
 from idp.verification.documents.refusal import REFUSAL_MESSAGES
 from idp.verification.identity import registry, verify_identity
-from idp.verification.staff import IdentityRequired, verify_staff
+from idp.verification.staff import IdentityRequired, LookUpStatus, verify_staff
 from idp.verification.views.forms import IdentityForm
 from idp.verification.views.identity import (
     MESSAGES,
@@ -102,7 +102,7 @@ def _look_up(form, user, needs_laser):
 
 
 def _after_lookup(status):
-    if status == "verified":
+    if status == LookUpStatus.VERIFIED:
         flash(_l("You are verified as MOC personnel. Your account now shows the badge."))
         return continue_after_verification()
     session["staff_lookup"] = status
