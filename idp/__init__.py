@@ -72,7 +72,7 @@ def _engine_options(url: str, database: dict) -> dict:
 def _init_extensions(app: Flask, adapters: dict) -> None:
     from flask_wtf.csrf import CSRFProtect
 
-    from idp import cli, security
+    from idp import cli, security, verification
     from idp import db as database
     from idp.accounts import sessions
     from idp.adapters import init_adapters
@@ -85,7 +85,6 @@ def _init_extensions(app: Flask, adapters: dict) -> None:
     from idp.ratelimit import init_limiter
     from idp.request_id import init_request_id
     from idp.verification import binding, staff
-    from idp.verification.staff_views import allow_document_upload
 
     init_adapters(app, adapters)
     init_outbox(app)
@@ -94,8 +93,7 @@ def _init_extensions(app: Flask, adapters: dict) -> None:
     init_babel(app)
     init_server(app)
     init_limiter(app)
-    # Before CSRF protection, which parses the form: the upload route's own body limit applies.
-    app.before_request(allow_document_upload)
+    verification.init_app(app, adapters)  # before CSRF: the upload route's own body limit
     csrf = CSRFProtect(app)
     for blueprint in _blueprints():
         app.register_blueprint(blueprint)
@@ -126,10 +124,8 @@ def _blueprints():
     from idp.accounts.signup_views import bp as signup
     from idp.accounts.views import bp as accounts
     from idp.oidc.views import bp as oidc
-    from idp.verification.staff_views import bp as staff
-    from idp.verification.views import bp as verification
 
-    return (accounts, signup, passwords, verification, staff, oidc)
+    return (accounts, signup, passwords, oidc)
 
 
 def _ensure_keys(app: Flask) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 
+from flask import current_app
+
 from idp.accounts.models import User
 
 
@@ -33,3 +35,15 @@ def days_left(user: User, at: datetime) -> int | None:
     if user.expires_at is None:
         return None
     return max(0, math.ceil((user.expires_at - at) / timedelta(days=1)))
+
+
+def make_permanent(user: User, at: datetime) -> None:
+    """Permanent membership without expiry (a passed identity check); first choice kept."""
+    user.account_type, user.expires_at = "permanent", None
+    user.membership_chosen_at = user.membership_chosen_at or at
+
+
+def back_to_temporary(user: User, at: datetime) -> None:
+    """Temporary again, with a fresh ``[MEMBERSHIP] TEMPORARY_DAYS`` expiry from ``at``."""
+    days = current_app.config["MEMBERSHIP"]["TEMPORARY_DAYS"]
+    user.account_type, user.expires_at = "temporary", temporary_expiry(at, days)

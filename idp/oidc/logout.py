@@ -7,10 +7,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-import requests
 from flask import current_app, g
 
-from idp import audit
+from idp import audit, outbound
 from idp.clock import now, timestamp
 from idp.db import db
 from idp.oidc import tokens
@@ -110,22 +109,22 @@ def deliver_pending(error=None) -> None:
     if error is not None or not pending:
         return
     db.session.rollback()  # anything uncommitted was not meant to happen
-    http = current_app.extensions.get(HTTP_SESSION) or requests
     timeout = current_app.config["OIDC"]["BACKCHANNEL_TIMEOUT_SECONDS"]
+    http = outbound.OutboundClient("back-channel logout", current_app.extensions.get(HTTP_SESSION),
+                                   timeout=(timeout, timeout))
     for client_id, token in pending:
         client = active_client(client_id)
         if client is not None and client.backchannel_logout_uri:
-            deliver(http, client, token, timeout)
+            deliver(http, client, token)
     db.session.commit()
 
 
-def deliver(http, client: Client, token: str, timeout: float) -> bool:
+def deliver(http: outbound.OutboundClient, client: Client, token: str) -> bool:
     """POST the logout token; a failure is audited, never raised: logout goes on regardless."""
     try:
-        response = http.post(client.backchannel_logout_uri, data={"logout_token": token},
-                             timeout=timeout, allow_redirects=False)
-        delivered = response.status_code in (200, 204)
-    except requests.RequestException as error:
+        status = http.send("POST", client.backchannel_logout_uri, data={"logout_token": token})
+        delivered = status in (200, 204)
+    except outbound.ServiceUnavailable as error:
         log.warning("back-channel logout to %s failed: %s", client.client_id, error)
         delivered = False
     audit.record("oidc:backchannel:" + ("delivered" if delivered else "failed"),

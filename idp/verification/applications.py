@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from enum import StrEnum
 
 from flask import current_app
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, exists, func, text
@@ -26,14 +27,25 @@ from idp.accounts.models import User
 from idp.clock import now
 from idp.db import UtcDateTime, db
 from idp.ratelimit import Throttle
-from idp.verification.document_checks import CheckedDocument
-from idp.verification.document_images import without_metadata
-from idp.verification.documents import DocumentStore, save_with
-from idp.verification.staff import grant
+from idp.verification import staff
+from idp.verification.documents.checks import CheckedDocument
+from idp.verification.documents.images import without_metadata
+from idp.verification.documents.store import DocumentStore, save_with
 
 log = logging.getLogger(__name__)
 STORE = "idp.document_store"
-PENDING = "pending_review"
+
+
+class ApplicationStatus(StrEnum):
+    """Where a staff application stands (stored as these strings)."""
+
+    PENDING = "pending_review"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+
+
+PENDING = ApplicationStatus.PENDING
 UPLOADS_PER_ACCOUNT = Throttle("DOCUMENT_UPLOAD_PER_ACCOUNT")
 
 
@@ -79,15 +91,18 @@ class NotAccepted(Exception):
 
 
 def store() -> DocumentStore:
+    """The app's document store."""
     return current_app.extensions[STORE]
 
 
 def pending_for(user: User) -> StaffApplication | None:
+    """The member's application waiting for a reviewer, or None."""
     return db.session.execute(db.select(StaffApplication).filter_by(
         user_id=user.id, status=PENDING)).scalar_one_or_none()
 
 
 def latest_for(user: User) -> StaffApplication | None:
+    """The member's most recent application, or None."""
     return db.session.execute(db.select(StaffApplication).filter_by(user_id=user.id)
                               .order_by(StaffApplication.id.desc()).limit(1)).scalar_one_or_none()
 
@@ -115,6 +130,7 @@ def upload_refusal(user: User) -> str | None:
 
 
 def count_upload(user: User) -> None:
+    """Spend one upload of the member's budget."""
     UPLOADS_PER_ACCOUNT.spend(user.sub)
 
 
@@ -153,8 +169,9 @@ def submit(user: User, checked: CheckedDocument, *, department: str, position: s
     superseded: list[StaffApplication] = []
 
     def write_rows(document_id: str) -> None:
+        """Add the application's rows for ``document_id`` and commit them."""
         earlier = pending_for(user)
-        if earlier is not None and _claim(earlier.id, "cancelled", reason="superseded"):
+        if earlier is not None and _claim(earlier.id, ApplicationStatus.CANCELLED, reason="superseded"):
             superseded.append(earlier)
         db.session.refresh(user)
         if user.is_staff:
@@ -179,7 +196,7 @@ def _new_application(user, checked, document_id, department, position, earlier) 
                                    position=position, submitted_at=now(), status=PENDING)
     db.session.add(application)
     db.session.flush()  # the one-pending index refuses a second pending row here
-    user.staff_status = "pending_review"
+    staff.await_review(user)
     user.department, user.position = department or user.department, position or user.position
     audit.record("verification:document:submitted", actor=user, subject=user,
                  details={"content_type": checked.content_type, "size": checked.size,
@@ -192,10 +209,10 @@ def cancel(user: User) -> bool:
     """The member withdraws a pending submission; the document is deleted. False if there was
     nothing pending any more (a reviewer decided first)."""
     application = pending_for(user)
-    if application is None or not _claim(application.id, "cancelled"):
+    if application is None or not _claim(application.id, ApplicationStatus.CANCELLED):
         db.session.rollback()
         return False
-    user.staff_status = "none"
+    staff.withdraw(user)
     audit.record("verification:document:cancelled", actor=user, subject=user,
                  details={"application": application.id})
     db.session.commit()
@@ -210,6 +227,7 @@ def queue() -> list[StaffApplication]:
 
 
 def by_document_id(document_id: str) -> StaffApplication | None:
+    """The application that holds ``document_id``, or None."""
     return db.session.execute(db.select(StaffApplication).filter_by(
         document_id=document_id)).scalar_one_or_none()
 
@@ -220,7 +238,7 @@ IDENTITY_VERIFIED = exists().where(User.id == StaffApplication.user_id, User.ide
 def approve(application: StaffApplication, reviewer: User) -> None:
     """Approve, only if still pending and the member's identity is DOPA-verified (checked in
     the same statement, so an identity unlinked a moment ago cannot be approved)."""
-    if not _claim(application.id, "approved", IDENTITY_VERIFIED, decided_by=reviewer.id):
+    if not _claim(application.id, ApplicationStatus.APPROVED, IDENTITY_VERIFIED, decided_by=reviewer.id):
         db.session.rollback()
         db.session.refresh(application)
         db.session.refresh(application.user)
@@ -229,7 +247,7 @@ def approve(application: StaffApplication, reviewer: User) -> None:
         raise AlreadyDecided(application.id)
     db.session.refresh(application)
     user = application.user
-    grant(user, "document", application.department, application.position)
+    staff.grant(user, "document", application.department, application.position)
     audit.record("verification:document:approved", actor=reviewer, subject=user,
                  details={"application": application.id})
     db.session.commit()
@@ -243,11 +261,12 @@ def _refuse_unverified(application: StaffApplication, reviewer: User):
 
 
 def reject(application: StaffApplication, reviewer: User, reason: str) -> None:
-    if not _claim(application.id, "rejected", decided_by=reviewer.id, reason=reason):
+    """A reviewer turns the application down with ``reason``; the member may send another."""
+    if not _claim(application.id, ApplicationStatus.REJECTED, decided_by=reviewer.id, reason=reason):
         db.session.rollback()
         raise AlreadyDecided(application.id)
     db.session.refresh(application)
-    application.user.staff_status = "rejected"
+    staff.refuse(application.user)
     audit.record("verification:document:rejected", actor=reviewer, subject=application.user,
                  details={"application": application.id})
     db.session.commit()

@@ -15,9 +15,11 @@ def _queue(user, template: str, **context) -> None:
 
 
 def mail_document_decision(application) -> None:
+    """Mail the member the reviewer's decision on their document."""
     template = "staff_approved" if application.status == "approved" else "staff_rejected"
     _queue(application.user, template, reason=application.reason)
 
 
 def mail_staff_lost(user) -> None:
+    """Mail the member that their staff status was taken away."""
     _queue(user, "staff_lost")

@@ -20,42 +20,18 @@ Config: the ``[RESILIENCE]`` table, with per-system overrides in ``[RESILIENCE.D
 
 from __future__ import annotations
 
-import contextvars
 import logging
 import math
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from idp.metrics import observe_external
-from idp.verification.errors import ServiceUnavailable
+from idp.outbound import ServiceUnavailable, deadline, time_left
 
 log = logging.getLogger(__name__)
-_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar("idp_deadline", default=None)
 POLICY_KEYS = ("FAILURES_TO_OPEN", "OPEN_SECONDS", "DEADLINE_SECONDS", "CONCURRENT_CALLS")
-
-
-@contextmanager
-def deadline(seconds: float) -> Iterator[None]:
-    """Everything inside must finish within ``seconds`` (an earlier outer deadline wins)."""
-    end = time.monotonic() + seconds
-    outer = _DEADLINE.get()
-    token = _DEADLINE.set(end if outer is None else min(end, outer))
-    try:
-        yield
-    finally:
-        _DEADLINE.reset(token)
-
-
-def time_left(limit: float | None = None) -> float | None:
-    """Seconds left before the current deadline, at most ``limit``; None without either."""
-    end = _DEADLINE.get()
-    if end is None:
-        return limit
-    left = max(0.0, end - time.monotonic())
-    return left if limit is None else min(limit, left)
 
 
 def check_time_left(system: str) -> float | None:
@@ -127,6 +103,7 @@ class CircuitBreaker:
             return True
 
     def succeeded(self) -> None:
+        """A call went through: the breaker closes."""
         with self._lock:
             self._failures, self._opened_at, self._trial = 0, None, False
 
@@ -136,6 +113,7 @@ class CircuitBreaker:
             self._trial = False
 
     def failed(self) -> None:
+        """A call failed: count it, and open the breaker at the threshold."""
         with self._lock:
             self._failures += 1
             if self._trial or self._failures >= self.failures_to_open:
@@ -189,6 +167,7 @@ class GuardedCitizenRegistry:
 
     @property
     def needs_laser_code(self) -> bool:
+        """Whether the guarded registry needs the laser code."""
         return self.inner.needs_laser_code
 
     def check(self, person):

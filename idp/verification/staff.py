@@ -1,5 +1,8 @@
 """Staff status: the MOC personnel method (DOPA, then AD, then DPIS), and keeping it true.
 
+This module is the only writer of ``staff_status``, ``staff_verified_by`` and
+``staff_verified_at`` (``grant``, ``revoke``, ``await_review``, ``withdraw``, ``refuse``).
+
 Staff status is granted only when the record found belongs to the same, DOPA-verified person
 (the citizen ID, and name / birth date where the source has them) and is active. A source that
 is down is never read as "not found": the member is told, and may take the document path.
@@ -15,6 +18,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
 
 from flask import current_app
 
@@ -35,6 +39,25 @@ STAFF_LOST_HOOKS = "idp.staff_lost_hooks"
 PRESENT, LEFT, ABSENT, DOWN = "present", "left", "absent", "down"
 
 
+class StaffStatus(StrEnum):
+    """``User.staff_status``: this module is the only writer of it and its two companions."""
+
+    NONE = "none"
+    PENDING_REVIEW = "pending_review"
+    VERIFIED = "verified"
+    REJECTED = "rejected"
+
+
+class LookUpStatus(StrEnum):
+    """The outcome of a staff look-up (also the suffix of its audit tag)."""
+
+    VERIFIED = "verified"
+    CONFLICT = "conflict"
+    NOT_FOUND = "not_found"
+    UNAVAILABLE = "unavailable"
+    THROTTLED = "throttled"
+
+
 class IdentityRequired(ValueError):
     """Staff status rests on a DOPA-verified identity of the same account; there is none."""
 
@@ -44,16 +67,18 @@ class StaffOutcome:
     """``status``: verified (``source`` ad|dpis), conflict (one source says the person left, the
     other says present), not_found, unavailable (``down`` lists which), throttled."""
 
-    status: str
+    status: LookUpStatus
     source: str | None = None
     down: tuple[str, ...] = ()
 
 
 def directory() -> StaffDirectory:
+    """The app's staff directory (AD, behind its bulkhead)."""
     return current_app.extensions[DIRECTORY]
 
 
 def hr_system() -> HrSystem:
+    """The app's HR system (DPIS, behind its bulkhead)."""
     return current_app.extensions[HR_SYSTEM]
 
 
@@ -82,10 +107,12 @@ def hr_verdict(user: User, record: HrRecord | None) -> str:
 
 
 def directory_match(user: User, entry: DirectoryEntry | None) -> bool:
+    """Whether the directory entry is this verified member, present."""
     return directory_verdict(user, entry) == PRESENT
 
 
 def hr_match(user: User, record: HrRecord | None) -> bool:
+    """Whether the DPIS record is this verified member, in service."""
     return hr_verdict(user, record) == PRESENT
 
 
@@ -105,15 +132,15 @@ def look_up(citizen_id: str, user: User) -> StaffOutcome:
     dpis, record = _ask(hr_system().find_by_citizen_id, hr_verdict, user, citizen_id)
     verdicts = (ad, dpis)
     if PRESENT in verdicts and LEFT in verdicts:
-        return StaffOutcome("conflict")
+        return StaffOutcome(LookUpStatus.CONFLICT)
     if ad == PRESENT:
         grant(user, "ad", entry.department, entry.title)
-        return StaffOutcome("verified", "ad")
+        return StaffOutcome(LookUpStatus.VERIFIED, "ad")
     if dpis == PRESENT:
         grant(user, "dpis", record.organisation, record.position)
-        return StaffOutcome("verified", "dpis")
+        return StaffOutcome(LookUpStatus.VERIFIED, "dpis")
     down = tuple(name for name, verdict in zip(("ad", "dpis"), verdicts, strict=True) if verdict == DOWN)
-    return StaffOutcome("unavailable" if down else "not_found", down=down)
+    return StaffOutcome(LookUpStatus.UNAVAILABLE if down else LookUpStatus.NOT_FOUND, down=down)
 
 
 def verify_staff(user: User) -> StaffOutcome:
@@ -122,7 +149,7 @@ def verify_staff(user: User) -> StaffOutcome:
     if not user.identity_verified or not user.citizen_id_encrypted:
         raise IdentityRequired("staff verification needs a DOPA-verified identity first")
     if STAFF_CHECK_PER_ACCOUNT.exhausted(user.sub):
-        outcome = StaffOutcome("throttled")
+        outcome = StaffOutcome(LookUpStatus.THROTTLED)
     else:
         STAFF_CHECK_PER_ACCOUNT.spend(user.sub)
         outcome = look_up(vault().decrypt(user.citizen_id_encrypted), user)
@@ -135,7 +162,7 @@ def verify_staff(user: User) -> StaffOutcome:
 
 def grant(user: User, source: str, department: str | None, position: str | None) -> None:
     """Verified staff at once, department and position taken from the record."""
-    user.staff_status, user.staff_verified_by, user.staff_verified_at = "verified", source, now()
+    user.staff_status, user.staff_verified_by, user.staff_verified_at = StaffStatus.VERIFIED, source, now()
     user.department = department or user.department
     user.position = position or user.position
     user.personnel_type = "moc"
@@ -143,14 +170,29 @@ def grant(user: User, source: str, department: str | None, position: str | None)
 
 def revoke(user: User, *, reason: str, actor=None) -> None:
     """Take staff status away (admin decision or a failed re-check) and run the hooks."""
-    if user.staff_status != "verified":
+    if user.staff_status != StaffStatus.VERIFIED:
         return
     previous = user.staff_verified_by
-    user.staff_status, user.staff_verified_by, user.staff_verified_at = "none", None, None
+    user.staff_status, user.staff_verified_by, user.staff_verified_at = StaffStatus.NONE, None, None
     audit.record("verification:staff:revoked", actor=actor, subject=user,
                  details={"reason": reason, "was_verified_by": previous})
     for hook in current_app.extensions.get(STAFF_LOST_HOOKS, []):
         hook(user)
+
+
+def await_review(user: User) -> None:
+    """A document was submitted: staff status waits for a reviewer."""
+    user.staff_status = StaffStatus.PENDING_REVIEW
+
+
+def withdraw(user: User) -> None:
+    """The member withdrew the pending document: no staff status, nothing waiting."""
+    user.staff_status = StaffStatus.NONE
+
+
+def refuse(user: User) -> None:
+    """A reviewer rejected the document: the member may send another."""
+    user.staff_status = StaffStatus.REJECTED
 
 
 def on_staff_lost(app, hook) -> None:
@@ -182,7 +224,8 @@ def reverify_all() -> ReverifyReport:
     from idp.verification.notices import mail_staff_lost
 
     users = db.session.execute(db.select(User).where(
-        User.staff_status == "verified", User.staff_verified_by.in_(("ad", "dpis")))).scalars().all()
+        User.staff_status == StaffStatus.VERIFIED,
+        User.staff_verified_by.in_(("ad", "dpis")))).scalars().all()
     kept = revoked = down = 0
     for user in users:
         verdict = still_staff(user, vault().decrypt(user.citizen_id_encrypted))

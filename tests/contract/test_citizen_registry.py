@@ -13,20 +13,21 @@ import sys
 import traceback
 import xml.etree.ElementTree as ET
 from datetime import date
+from pathlib import Path
 
 import pytest
 import requests
 
 from idp.verification import dopa
 from idp.verification.dopa import (
-    MESSAGES,
     CheckResult,
+    DopaSoapCitizenRegistry,
+    FileCitizenRegistry,
+    GdxCitizenRegistry,
     PersonToCheck,
+    Status,
     citizen_registry_from_config,
 )
-from idp.verification.dopa_file import FileCitizenRegistry
-from idp.verification.dopa_gdx import GdxCitizenRegistry
-from idp.verification.dopa_soap import DopaSoapCitizenRegistry
 from idp.verification.errors import ServiceUnavailable
 from tests.support.dopa_servers import (
     SOAP12,
@@ -126,7 +127,7 @@ def registry(request, persons_file):
 def test_a_person_whose_data_match_is_valid(registry):
     result = registry.check(person())
     assert result == CheckResult("valid", 0, "dopa.valid")
-    assert result.valid and result.message_key in MESSAGES
+    assert result.valid and result.status is Status.VALID
 
 
 @pytest.mark.parametrize("changes", [{"first_name_th": "สมชัย"}, {"last_name_th": "ใจงาม"},
@@ -216,11 +217,16 @@ def test_an_impossible_birthdate_cannot_be_built():
         person(birthdate=(1985, None, 14))
 
 
-def test_every_result_has_a_thai_and_english_message():
-    for key in ("dopa.valid", "dopa.card_expired", "dopa.mismatch", "dopa.incomplete", "dopa.unavailable"):
-        thai, english = MESSAGES[key]
-        assert any("\u0e00" <= ch <= "\u0e7f" for ch in thai) and english.isascii()
-    assert "อำเภอ" in MESSAGES["dopa.card_expired"][0]  # go to the district registration office
+def test_every_result_has_a_thai_message_through_gettext():
+    from babel.support import Translations
+
+    from idp.verification.views import MESSAGES
+
+    thai = Translations.load(str(Path(dopa.__file__).parents[2] / "translations"), ["th"])
+    for status in ["verified", *(each for each in Status if each != Status.VALID), "unavailable"]:
+        english = MESSAGES[status]._args[0]  # the msgid behind the lazy string
+        assert english.isascii() and any("\u0e00" <= ch <= "\u0e7f" for ch in thai.gettext(english))
+    assert "อำเภอ" in thai.gettext(MESSAGES[Status.CARD_EXPIRED]._args[0])  # go to the district office
 
 
 # --- the real adapters: what only an HTTP service can do ----------------------------------
@@ -637,7 +643,7 @@ def test_soap_entity_expansion_and_external_entities_are_refused(soap_server, dt
 # --- the stand-in -------------------------------------------------------------------------
 
 def test_the_stand_in_warns_that_it_is_not_for_production(persons_file, caplog):
-    with caplog.at_level(logging.WARNING, logger="idp.verification.dopa_file"):
+    with caplog.at_level(logging.WARNING, logger="idp.verification.dopa.file"):
         FileCitizenRegistry(persons_file)
     assert "not for production" in caplog.text
 
@@ -736,7 +742,8 @@ def test_config_mistakes_are_refused_with_the_key_named(table, message):
     assert message in str(raised.value)
 
 
-@pytest.mark.parametrize("module", ["dopa_gdx", "dopa_soap", "dopa_file", "dopa"])
+@pytest.mark.parametrize("module", ["dopa.gdx", "dopa.soap", "dopa.file", "dopa.role", "dopa",
+                                    "dopa_gdx", "dopa_soap", "dopa_file"])
 def test_each_dopa_module_can_be_imported_first(module):
     code = (f"import idp.verification.{module}\n"
             "from idp.verification.dopa import BACKENDS\n"

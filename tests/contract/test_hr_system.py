@@ -11,7 +11,6 @@ import json
 import logging
 import os
 import socket
-import time
 import traceback
 import uuid
 from datetime import date
@@ -313,10 +312,8 @@ def test_unknown_name_keys_are_refused(sqlite_url):
 
 def test_statement_timeout_is_unavailable(postgresql_url):
     dpis = SqlDpis.from_url(postgresql_url, statement_timeout=0.2, names={"PERSON_TABLE": "SLOW_PERSONAL"})
-    started = time.monotonic()
-    with pytest.raises(ServiceUnavailable, match="QueryCanceled") as caught:
+    with pytest.raises(ServiceUnavailable, match="QueryCanceled") as caught:  # the server cut it
         dpis.find_by_citizen_id(IN_SERVICE_BE)
-    assert time.monotonic() - started < 2.5
     assert IN_SERVICE_BE not in shown(caught.value)
     dpis.engine.dispose()
 
@@ -326,10 +323,11 @@ def test_unreachable_database_is_unavailable_at_once():
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     dpis = SqlDpis.from_url(f"postgresql+psycopg://postgres@127.0.0.1:{port}/dpis", connect_timeout=1)
-    started = time.monotonic()
+    attempts = []
+    sa.event.listen(dpis.engine, "do_connect", lambda *args: attempts.append(1))
     with pytest.raises(ServiceUnavailable, match="OperationalError"):
         dpis.find_by_citizen_id(IN_SERVICE_BE)
-    assert time.monotonic() - started < 2.0
+    assert attempts == [1]  # one try, no retry loop around a database that is not there
 
 
 def test_missing_table_is_unavailable_not_not_found(sqlite_url):
@@ -366,19 +364,18 @@ def test_bad_answers_are_unavailable_and_not_retried(dpis_server, prefix, reason
 
 
 def test_answer_slower_than_the_read_timeout_is_unavailable_and_not_retried(dpis_server):
-    before, started = dpis_server.hits["slow"], time.monotonic()
-    with pytest.raises(ServiceUnavailable, match="ReadTimeout") as caught:
+    before = dpis_server.hits["slow"]
+    with pytest.raises(ServiceUnavailable, match="ReadTimeout after 1 attempt") as caught:
         http_dpis(dpis_server, "/slow").find_by_citizen_id(IN_SERVICE_BE)
-    assert time.monotonic() - started < 0.9
     assert dpis_server.hits["slow"] == before + 1
     assert IN_SERVICE_BE not in shown(caught.value)
 
 
 def test_answer_dripping_past_the_deadline_is_unavailable(dpis_server):
-    started = time.monotonic()
-    with pytest.raises(ServiceUnavailable, match="too slow"):
+    before = dpis_server.hits["drip"]
+    with pytest.raises(ServiceUnavailable, match="too slow"):  # cut by the body deadline
         http_dpis(dpis_server, "/drip").find_by_citizen_id(IN_SERVICE_BE)
-    assert time.monotonic() - started < 1.5
+    assert dpis_server.hits["drip"] == before + 1
 
 
 def test_connection_dropped_without_answer_is_retried_then_unavailable(dpis_server):
@@ -393,10 +390,11 @@ def test_closed_port_is_unavailable_at_once():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    started = time.monotonic()
-    with pytest.raises(ServiceUnavailable, match="ConnectionError") as caught:
-        HttpDpis(url, TOKEN, session=loopback_session(), retry_backoff=0.01).find_by_citizen_id(IN_SERVICE_BE)
-    assert time.monotonic() - started < 1.0
+    sleeps = []
+    with pytest.raises(ServiceUnavailable, match="ConnectionError after 3 attempt") as caught:
+        HttpDpis(url, TOKEN, session=loopback_session(), retry_backoff=0.01,
+                 sleep=sleeps.append).find_by_citizen_id(IN_SERVICE_BE)
+    assert sleeps == [0.01, 0.02]  # two short pauses, nothing else waited on
     assert IN_SERVICE_BE not in shown(caught.value)
 
 

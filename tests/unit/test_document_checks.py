@@ -16,15 +16,15 @@ import pytest
 from PIL import Image
 from pypdf import PdfWriter
 
-from idp.verification import document_checks
-from idp.verification.document_checks import (
+from idp.verification.documents import pdf as document_pdf
+from idp.verification.documents.checks import (
     MAX_BYTES,
-    REFUSAL_MESSAGES,
     CheckedDocument,
     DocumentRefused,
     check_upload,
     sanitize_filename,
 )
+from idp.verification.documents.refusal import REFUSAL_MESSAGES
 
 FORM_PDF = Path(__file__).parents[2] / "idp" / "static" / "forms" / "moc-account-staff-application.pdf"
 
@@ -309,7 +309,7 @@ def test_a_pdf_with_no_pages_is_refused():
 
 
 def test_a_pdf_with_more_objects_than_the_bound_is_refused(monkeypatch):
-    monkeypatch.setattr(document_checks, "MAX_PDF_OBJECTS", 5)
+    monkeypatch.setattr(document_pdf, "MAX_PDF_OBJECTS", 5)
     extra = [b"<< /N %d >>" % n for n in range(10)]
     assert refusal(raw_pdf(extra_objects=extra), "form.pdf") == "pdf_invalid"
 
@@ -332,12 +332,16 @@ def test_long_file_names_are_cut_to_200_characters_keeping_the_extension():
     assert len(name) == 200 and name.endswith(".jpeg")
 
 
-def test_every_refusal_has_a_thai_and_an_english_message():
+def test_every_refusal_has_a_message_translated_into_thai():
+    from babel.support import Translations
+
+    thai = Translations.load(str(Path(__file__).parents[2] / "idp" / "translations"), ["th"])
     reasons = {"too_large", "empty", "type_not_allowed", "type_mismatch", "image_invalid",
                "image_too_large", "pdf_invalid", "pdf_encrypted", "pdf_active_content"}
     assert set(REFUSAL_MESSAGES) == reasons
-    for thai, english in REFUSAL_MESSAGES.values():
-        assert any("\u0e00" <= ch <= "\u0e7f" for ch in thai)
+    for message in REFUSAL_MESSAGES.values():
+        english = message._args[0]  # the msgid behind the lazy string
         assert english.endswith(".") and "Please" in english
-    assert "10 MB" in REFUSAL_MESSAGES["too_large"][1]
-    assert DocumentRefused("too_large").messages() == REFUSAL_MESSAGES["too_large"]
+        assert any("\u0e00" <= ch <= "\u0e7f" for ch in thai.gettext(english))
+    assert "10 MB" in REFUSAL_MESSAGES["too_large"]._args[0]
+    assert DocumentRefused("too_large").message() == str(REFUSAL_MESSAGES["too_large"])

@@ -6,8 +6,8 @@ import io
 
 from PIL import Image, PngImagePlugin
 
-from idp.verification.document_checks import check_upload
-from idp.verification.document_images import without_metadata
+from idp.verification.documents.checks import check_upload
+from idp.verification.documents.images import without_metadata
 
 
 def cleaned(content: bytes, filename: str):

@@ -1,102 +1,27 @@
-"""Active Directory: is this citizen ID a member of MOC staff in the ministry's directory?
-
-Behind ``StaffDirectory``: ``LdapStaffDirectory`` (``ldap3``, the real one) and
-``FileStaffDirectory`` (entries from a JSON file, the embedded stand-in). ``BACKENDS`` maps the
-``[AD] BACKEND`` key to a class; ``staff_directory_from_config`` builds one from the table.
-
-Keys of the ``[AD]`` table:
-
-- ``BACKEND``: ``"ldap"`` (real) or ``"file"`` (stand-in; refused in production mode).
-- ``URL``: ``ldaps://host[:port]`` (LDAPS, port 636 by default) or ``ldap://host[:port]``.
-- ``USE_SSL``: optional; LDAPS on a URL without a scheme. A scheme in ``URL`` decides otherwise.
-- ``START_TLS``: ``true`` to upgrade an ``ldap://`` connection with StartTLS before binding.
-- ``CA_FILE``: PEM file of the CA that signed the directory's certificate; ``""`` = system CAs.
-  Certificates and host names are always verified.
-- ``BIND_DN``: the read-only service account (e.g. ``CN=svc-idp,OU=Service,DC=moc,DC=go,DC=th``
-  or ``svc-idp@moc.go.th``). ``BIND_PASSWORD``: its password; empty is refused, because LDAP
-  treats a simple bind with an empty password as an unauthenticated (anonymous) bind.
-- ``BASE_DN``: where to search (subtree), e.g. ``DC=moc,DC=go,DC=th``.
-- ``USER_FILTER``: the filter that selects people, default ``(objectClass=user)``;
-  ``(&(objectCategory=person)(objectClass=user))`` leaves out AD computer accounts.
-- ``CITIZEN_ID_ATTRIBUTE``: the attribute that holds the 13-digit citizen ID (default
-  ``employeeID``); matched exactly against the digits the caller passes.
-- ``DEPARTMENT_ATTRIBUTE`` (default ``department``), ``TITLE_ATTRIBUTE`` (default ``title``).
-- ``CONNECT_TIMEOUT_SECONDS`` (default 3), ``RECEIVE_TIMEOUT_SECONDS`` (default 5): bounds on
-  the TCP connect and on waiting for each answer, so a silent server cannot hang a sign-up.
-  The receive timeout is rounded up to whole seconds (at least 1): ldap3 sets it that way.
-  Each wait is also clipped to what is left of the check's total deadline
-  (``[RESILIENCE] DEADLINE_SECONDS``, see ``resilience.py``).
-- ``ENTRIES_FILE``: for ``"file"`` only, the JSON entries (see ``FileStaffDirectory``).
-
-Failure policy: staff checks fail closed. A directory that cannot be reached, refuses the bind
-or answers an error raises ``ServiceUnavailable``; it is never reported as "not found". Neither
-its message nor its log lines carry the citizen ID (personal data under the PDPA).
-"""
+"""``LdapStaffDirectory``: the ministry's Active Directory over LDAP (``ldap3``), read-only."""
 
 from __future__ import annotations
 
-import json
-import logging
 import math
 import re
 import socket
 import ssl
 import struct
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Protocol
+from collections.abc import Callable, Mapping
 
 import ldap3
 from ldap3.core.exceptions import LDAPException
 from ldap3.utils.conv import escape_filter_chars
 
+from idp.verification.ad.role import AMBIGUOUS, SYSTEM, DirectoryEntry, log
 from idp.verification.errors import ServiceUnavailable
 from idp.verification.resilience import check_time_left, time_left, whole_seconds_left
 
-log = logging.getLogger(__name__)
-SYSTEM = "Active Directory"
-ACCOUNTDISABLE = 0x2  # userAccountControl flag: https://learn.microsoft.com/en-us/troubleshoot/windows-server/active-directory/useraccountcontrol-manipulate-account-properties
+# userAccountControl flag: https://learn.microsoft.com/en-us/troubleshoot/windows-server/active-directory/useraccountcontrol-manipulate-account-properties
+ACCOUNTDISABLE = 0x2
 ATTRIBUTE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]*$")  # RFC 4512 §1.4 descr
 SUCCESS, SIZE_LIMIT_EXCEEDED = 0, 4
 
-
-@dataclass(frozen=True)
-class DirectoryEntry:
-    """One person's account as the directory holds it. Names are ``None`` where absent."""
-
-    sam_account_name: str | None
-    user_principal_name: str | None
-    display_name: str | None
-    given_name: str | None
-    surname: str | None
-    department: str | None
-    title: str | None
-    enabled: bool
-    member_of: tuple[str, ...] = ()
-
-
-class StaffDirectory(Protocol):
-    """The ministry's staff directory (Active Directory), looked up by citizen ID."""
-
-    def find_by_citizen_id(self, citizen_id: str) -> DirectoryEntry | None:
-        """The one account whose citizen-ID attribute equals ``citizen_id``, or None.
-
-        - ``citizen_id`` is matched exactly, as a value: characters that mean something in
-          a search filter (``*``, ``(``, ``)``, ``\\``, NUL) match only themselves.
-        - None when no account holds it, and also when more than one does: an ambiguous
-          answer proves nobody's identity, so none is picked (a warning is logged).
-        - A disabled account is returned with ``enabled=False``; deciding that it does not
-          count is the caller's policy (the verification service refuses it, and a later
-          check that finds it disabled takes staff status away). ``enabled`` is also False
-          when the account's state cannot be read: fail closed.
-        - Raises ``ServiceUnavailable`` when the directory cannot be reached, does not answer
-          in time, refuses the service bind, or answers an error. Never None for those.
-        - The citizen ID appears in no exception message and no log line.
-        """
-
-
-# --- the real one: LDAP -----------------------------------------------------------------------
 
 class LdapConnectionFactory:
     """Opens a bound, read-only LDAP connection with bounded timeouts, one per lookup."""
@@ -186,7 +111,7 @@ class LdapStaffDirectory:
             return None
         entries, complete = self._search(citizen_id)
         if len(entries) > 1 or not complete:
-            log.warning("more than one directory account holds the same citizen ID; none is used")
+            log.warning(AMBIGUOUS)
             return None
         return self._entry(entries[0]) if entries else None
 
@@ -269,56 +194,3 @@ def _close(connection: ldap3.Connection) -> None:
         connection.unbind()
     except (LDAPException, OSError):
         pass
-
-
-# --- the stand-in: a file ---------------------------------------------------------------------
-
-class FileStaffDirectory:
-    """``StaffDirectory`` from JSON: objects with ``citizen_id`` and the ``DirectoryEntry``
-    fields (``member_of`` a list; ``enabled`` false unless true). For the embedded default."""
-
-    def __init__(self, entries: Iterable[Mapping], *, source: str = "memory"):
-        self._entries: dict[str, list[DirectoryEntry]] = {}
-        for item in entries:
-            fields = {k: v for k, v in item.items() if k != "citizen_id"}
-            fields["member_of"] = tuple(fields.get("member_of") or ())
-            fields["enabled"] = bool(fields.get("enabled", False))
-            self._entries.setdefault(str(item["citizen_id"]), []).append(DirectoryEntry(**fields))
-        log.warning("Active Directory is a stand-in: staff entries come from %s, not a directory",
-                    source)
-
-    @classmethod
-    def from_file(cls, path: str | Path) -> FileStaffDirectory:
-        """Entries from the JSON file at ``path``: a list, or ``{"entries": [...]}``."""
-        with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
-        return cls(data["entries"] if isinstance(data, dict) else data, source=str(path))
-
-    @classmethod
-    def from_config(cls, table: Mapping) -> FileStaffDirectory:
-        """From an ``[AD]`` table with ``BACKEND = "file"`` and ``ENTRIES_FILE``."""
-        return cls.from_file(table["ENTRIES_FILE"])
-
-    def find_by_citizen_id(self, citizen_id: str) -> DirectoryEntry | None:
-        """See ``StaffDirectory.find_by_citizen_id``."""
-        found = self._entries.get(citizen_id, [])
-        if len(found) > 1:
-            log.warning("more than one directory account holds the same citizen ID; none is used")
-            return None
-        return found[0] if found else None
-
-
-# --- configuration ----------------------------------------------------------------------------
-
-BACKENDS: dict[str, type] = {
-    "ldap": LdapStaffDirectory,
-    "file": FileStaffDirectory,
-}
-
-
-def staff_directory_from_config(table: Mapping) -> StaffDirectory:
-    """The ``StaffDirectory`` that the ``[AD]`` table names (see the module docstring)."""
-    backend = table.get("BACKEND", "file")
-    if backend not in BACKENDS:
-        raise ValueError(f"[AD] BACKEND must be one of {sorted(BACKENDS)}, not {backend!r}")
-    return BACKENDS[backend].from_config(table)

@@ -15,7 +15,7 @@ Config keys of the ``[DOCUMENTS]`` table:
                never inside ``idp/static`` or ``templates``, which the web server may serve.
 ``MAX_BYTES``  the largest upload accepted, in bytes (default 10485760, 10 MB: guide 3.5).
 
-The documents are checked before they get here (``document_checks.check_upload``). Nothing is
+The documents are checked before they get here (``checks.check_upload``). Nothing is
 left behind when an upload fails half-way: the database store joins the caller's transaction,
 and ``save_with`` removes a saved file when the caller's rows cannot be written.
 """
@@ -42,7 +42,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from idp.clock import now
 from idp.config import PROJECT_ROOT, ConfigError
 from idp.db import UtcDateTime, db
-from idp.verification.document_checks import MAX_BYTES, CheckedDocument
+from idp.verification.documents.checks import MAX_BYTES, CheckedDocument
 
 log = logging.getLogger("idp.verification.documents")
 
@@ -88,10 +88,12 @@ class DocumentStore(Protocol):
 
 
 def new_document_id() -> str:
+    """A fresh unguessable id: 192 random bits, URL-safe."""
     return secrets.token_urlsafe(TOKEN_BYTES)
 
 
 def is_document_id(value: object) -> bool:
+    """Whether ``value`` has the format of a document id."""
     return isinstance(value, str) and DOCUMENT_ID.fullmatch(value) is not None
 
 
@@ -137,6 +139,7 @@ class FilesystemDocumentStore:
         self.folder = Path(folder)
 
     def save(self, checked: CheckedDocument) -> str:
+        """See ``DocumentStore``."""
         self._ensure_folder()
         document_id = new_document_id()
         self._write(document_id, checked.chunks())
@@ -146,6 +149,7 @@ class FilesystemDocumentStore:
         return document_id
 
     def open(self, document_id: str) -> StoredDocument | None:
+        """See ``DocumentStore``."""
         if not is_document_id(document_id):
             return None
         try:
@@ -156,6 +160,7 @@ class FilesystemDocumentStore:
         return _verified(StoredDocument(document_id, content, **metadata))
 
     def delete(self, document_id: str) -> None:
+        """See ``DocumentStore``."""
         if not is_document_id(document_id):
             return
         for name in (f"{document_id}.json", document_id):
@@ -204,6 +209,7 @@ class DatabaseDocumentStore:
     """
 
     def save(self, checked: CheckedDocument) -> str:
+        """See ``DocumentStore``."""
         row = StoredDocumentBlob(id=new_document_id(), content_type=checked.content_type,
                                  filename=checked.filename, size=checked.size,
                                  sha256=checked.sha256, data=checked.read_bytes(), created_at=now())
@@ -212,6 +218,7 @@ class DatabaseDocumentStore:
         return row.id
 
     def open(self, document_id: str) -> StoredDocument | None:
+        """See ``DocumentStore``."""
         row = db.session.get(StoredDocumentBlob, document_id) if is_document_id(document_id) else None
         if row is None:
             return None
@@ -219,6 +226,7 @@ class DatabaseDocumentStore:
                                         row.sha256))
 
     def delete(self, document_id: str) -> None:
+        """See ``DocumentStore``."""
         row = db.session.get(StoredDocumentBlob, document_id) if is_document_id(document_id) else None
         if row is not None:
             db.session.delete(row)

@@ -8,8 +8,8 @@ from flask_babel import lazy_gettext as _l
 from idp.accounts.sessions import current_user
 from idp.verification.citizen_id import normalize_citizen_id, normalize_laser_code
 from idp.verification.dopa import PersonToCheck
-from idp.verification.forms import IdentityForm
-from idp.verification.service import registry, verify_identity
+from idp.verification.identity import registry, verify_identity
+from idp.verification.views.forms import IdentityForm
 
 bp = Blueprint("verification", __name__)
 
@@ -34,6 +34,7 @@ STATUS_CODES = {"unavailable": 503, "throttled": 429, "rebind_refused": 409}
 
 @bp.get("/verify")
 def choose_method():
+    """The page that offers the identity check and the staff methods."""
     user = current_user()
     if user is None:
         return redirect(url_for("accounts.login"))
@@ -54,6 +55,7 @@ def person_from_form(form: IdentityForm) -> PersonToCheck:
 
 @bp.route("/verify/identity", methods=["GET", "POST"])
 def identity():
+    """The identity-check form (seed 3.4): DOPA checks what the member typed."""
     user = current_user()
     if user is None:
         return redirect(url_for("accounts.login"))

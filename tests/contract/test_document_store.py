@@ -1,6 +1,7 @@
-"""Both document stores keep what was checked, under unguessable ids, and leave nothing behind
-when an upload fails half-way (the filesystem store through ``save_with``, the database store
-through the caller's transaction)."""
+"""The document store contract: the filesystem and the database store run the same suite (keep
+what was checked, under unguessable ids, and leave nothing behind when an upload fails half-way:
+the filesystem store through ``save_with``, the database store through the caller's
+transaction), then each backend's own checks and the configuration."""
 
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ from PIL import Image
 from idp import audit
 from idp.config import PROJECT_ROOT, ConfigError
 from idp.db import db
-from idp.verification.document_checks import check_upload
 from idp.verification.documents import (
     DatabaseDocumentStore,
     DocumentDamaged,
@@ -25,6 +25,7 @@ from idp.verification.documents import (
     max_upload_bytes,
     save_with,
 )
+from idp.verification.documents.checks import check_upload
 
 TOKEN = re.compile(r"[A-Za-z0-9_-]{32}")
 
