@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import unicodedata
 
-from flask import current_app
-
 from idp.accounts import membership
 from idp.accounts.models import User
 from idp.accounts.passwords import hash_password
@@ -45,12 +43,10 @@ def create_user(email: str, password: str | None, *, permanent: bool = False, **
         roles=[],
         **fields,
     )
-    if permanent:
-        user.account_type, user.expires_at = "permanent", None
-    else:
-        days = current_app.config["MEMBERSHIP"]["TEMPORARY_DAYS"]
-        user.account_type = "temporary"
-        user.expires_at = membership.temporary_expiry(created, days)
     db.session.add(user)
     db.session.flush()
+    if permanent:
+        membership.make_permanent(user, created)
+    else:
+        membership.start_temporary(user, created)
     return user
