@@ -13,11 +13,9 @@ from datetime import timedelta
 
 from flask import current_app
 
-from idp.accounts import membership
 from idp.clock import now
 from idp.oidc.clients import SCOPES, active_client
 from idp.oidc.models import Client
-from idp.oidc.policy import policy_problem
 
 PROMPTS = {"none", "login", "consent", "select_account"}
 # Bounds of our own (the specs set none): a state or nonce is an opaque value a client needs a
@@ -232,10 +230,3 @@ def hinted_subject(request: AuthorizationRequest) -> str | None:
     if claims.get("iss") != current_app.config["ISSUER"]:
         raise RedirectableError("invalid_request", "id_token_hint is not from this issuer", request)
     return claims.get("sub")
-
-
-def account_problem(user, client: Client) -> str | None:
-    """Why this account cannot be sent to this client now, or None."""
-    if not membership.is_usable(user, now()):
-        return "account_expired" if user.disabled_at is None else "account_disabled"
-    return policy_problem(user, client)

@@ -17,11 +17,10 @@ from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError
 from authlib.oidc.core.grants.util import is_openid_scope
 
 from idp import audit
-from idp.accounts import membership
 from idp.clock import now
 from idp.oidc import tokens
 from idp.oidc.codes import redeem_code
-from idp.oidc.policy import policy_problem
+from idp.oidc.policy import Refusal, may_get_tokens
 
 AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
 CODE_VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
@@ -48,14 +47,13 @@ def check_code_verifier(code, verifier: str | None) -> None:
 
 
 def usable_user(user, client=None):
-    """The user if the account may receive tokens now: not disabled, not expired, and
-    allowed by the client's policy (staff_only, permanent_only)."""
-    if user is None or not membership.is_usable(user, now()):
+    """The user if the account may receive tokens now at ``client`` (``policy.may_get_tokens``)."""
+    refusal = Refusal.ACCOUNT_DISABLED if user is None else may_get_tokens(user, client, now())
+    if refusal is None:
+        return user
+    if refusal.is_about_the_account:
         raise InvalidGrantError("the account is disabled or has expired")
-    problem = policy_problem(user, client)
-    if problem:
-        raise InvalidGrantError(f"this client's policy refuses the account ({problem})")
-    return user
+    raise InvalidGrantError(f"this client's policy refuses the account ({refusal})")
 
 
 def token_response(grant: tokens.Grant, include_refresh_token: bool) -> dict:

@@ -22,7 +22,7 @@ from idp.clock import now, timestamp
 from idp.db import db
 from idp.oidc.claims import user_claims
 from idp.oidc.models import Client, Token, digest
-from idp.oidc.policy import policy_problem
+from idp.oidc.policy import may_get_tokens
 
 
 def _lifetime(client: Client, kind: str) -> timedelta:
@@ -160,8 +160,7 @@ class PresentedToken(TokenMixin):
         if self.row.user_id is None:
             return client.check_grant_type("client_credentials")
         user = self.row.user
-        return (user is not None and membership.is_usable(user, now())
-                and policy_problem(user, client) is None)
+        return user is not None and may_get_tokens(user, client, now()) is None
 
 
 def find(token: str, hint: str | None = None) -> PresentedToken | None:

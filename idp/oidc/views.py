@@ -28,6 +28,7 @@ from idp.oidc import authorize, consent, discovery, interactions, token_endpoint
 from idp.oidc.claims import user_claims
 from idp.oidc.codes import issue_code
 from idp.oidc.logout import LogoutRequestError, parse_logout_request
+from idp.oidc.policy import may_get_tokens
 from idp.oidc.server import authorization_server, key_store
 
 bp = Blueprint("oidc", __name__)
@@ -138,7 +139,7 @@ def decide(request_, client, interaction_id):
         if session is not None and hinted and hinted != session.user.sub and no_prompt:
             raise authorize.RedirectableError("login_required", "another person is signed in", request_)
         return interact("accounts.login", "login_required")
-    problem = authorize.account_problem(session.user, client)
+    problem = may_get_tokens(session.user, client, now())
     if problem:
         if no_prompt:
             error = "interaction_required" if problem.endswith("_required") else "login_required"
