@@ -66,11 +66,12 @@ def _engine_options(url: str, database: dict) -> dict:
 def _init_extensions(app: Flask, adapters: dict) -> None:
     from flask_wtf.csrf import CSRFProtect
 
-    from idp import cli, security
     from idp import db as database
+    from idp import security
     from idp.accounts import sessions
     from idp.adapters import init_adapters
     from idp.admin import init_admin
+    from idp.cli import commands as cli_commands
     from idp.errors import init_error_pages
     from idp.i18n import init_babel
     from idp.oidc import logout
@@ -112,7 +113,7 @@ def _init_extensions(app: Flask, adapters: dict) -> None:
     init_request_id(app)
     app.context_processor(security.template_globals)
     init_error_pages(app)
-    cli.init_app(app)
+    cli_commands.init_app(app)
 
 
 def _blueprints():

@@ -10,6 +10,9 @@ import time
 
 from flask import Flask, current_app, has_app_context
 
+from idp.audit_chain import seal
+from idp.db import db
+
 log = logging.getLogger("idp.audit")
 EXTENSION = "idp.audit.sealer"
 
@@ -44,9 +47,6 @@ class BackgroundSealer:
 
     def seal_now(self) -> int:
         """Seal what has been committed so far; errors are logged (the next wake retries)."""
-        from idp.audit_chain import seal
-        from idp.db import db
-
         with self.app.app_context():
             try:
                 return seal(db.session, self.app.config["AUDIT"]["SEAL_BATCH_SIZE"])

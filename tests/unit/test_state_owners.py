@@ -40,7 +40,7 @@ KNOWN_STRAY_WRITERS: set[str] = {
     "idp/verification/binding.py: account_type",
     "idp/verification/binding.py: expires_at",
     # Rebuilding the masks (moc-idp pdpa): needs an identity-owner function for it.
-    "idp/cli_identity.py: citizen_id_masked",
+    "idp/cli/pdpa.py: citizen_id_masked",
     # Clearing a pending or rejected staff status: needs a staff-owner function for it.
     "idp/admin/accounts.py: staff_status",
     "idp/admin/accounts.py: staff_verified_by",
