@@ -17,6 +17,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from idp import request_id, security
+from idp.db import db
 
 log = logging.getLogger(__name__)
 JSON_ENDPOINTS = frozenset({"oidc.token", "oidc.revoke", "oidc.introspect", "oidc.userinfo",
@@ -93,8 +94,6 @@ def is_database_unreachable(error: BaseException) -> bool:
 
 
 def _rollback() -> None:
-    from idp.db import db
-
     try:
         db.session.rollback()
     except Exception:  # the connection is gone; the pool will replace it

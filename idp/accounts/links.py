@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from idp.accounts.service import find_by_sub
 from idp.clock import now, timestamp
 
 
@@ -33,8 +34,6 @@ def account_for_link(purpose: str, token: str, max_age_seconds: int, fingerprint
     """The account a genuine, unexpired link is for, while ``fingerprint(user)`` still matches
     the one the link was made with (that is what makes it single-use); raises LinkInvalid or
     LinkExpired."""
-    from idp.accounts.service import find_by_sub
-
     payload = read_link_token(purpose, token, max_age_seconds)
     user = find_by_sub(payload.get("sub", ""))
     if user is None or user.disabled_at is not None or payload.get("f") != fingerprint(user):

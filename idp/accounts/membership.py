@@ -7,27 +7,17 @@ This module is the only writer of ``User.account_type``, ``User.expires_at`` and
 
 from __future__ import annotations
 
-import enum
 import math
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 
 from idp import audit
-from idp.accounts.models import User
+from idp.accounts.models import AccountType, User
 from idp.clock import now
-from idp.i18n import N_
+from idp.i18n import BANGKOK, N_
 
-BANGKOK = ZoneInfo("Asia/Bangkok")
 LONGEST_EXTENSION = timedelta(days=366)
-
-
-class AccountType(enum.StrEnum):
-    """The two memberships: a temporary one runs out, a permanent one (identity checked) does not."""
-
-    TEMPORARY = "temporary"
-    PERMANENT = "permanent"
 
 
 class LastDayRefused(Exception):

@@ -16,6 +16,7 @@ from idp.accounts import membership, sign_in
 from idp.accounts.models import LoginSession, User
 from idp.accounts.pdpa import vault
 from idp.accounts.sessions import end_all_sessions
+from idp.accounts.signup import send_verification_email
 from idp.admin import mfa
 from idp.admin.guard import ROLES
 from idp.audit import AuditEvent
@@ -76,6 +77,7 @@ class AccountOverview:
 
 
 def account_overview(user: User) -> AccountOverview:
+    """Everything the account page of the console shows about ``user``."""
     sessions = db.session.execute(
         db.select(LoginSession).filter_by(user_id=user.id)
         .order_by(LoginSession.created_at.desc()).limit(20)).scalars()
@@ -111,6 +113,7 @@ def disable_account(user: User, *, actor: User, reason: str) -> None:
 
 
 def enable_account(user: User, *, actor: User, reason: str) -> None:
+    """Let a disabled account sign in again."""
     reason = _check(actor, user, reason)
     if user.disabled_at is None:
         raise AccountActionRefused(N_("This account is not disabled."))
@@ -119,6 +122,7 @@ def enable_account(user: User, *, actor: User, reason: str) -> None:
 
 
 def end_sessions(user: User, *, actor: User, reason: str) -> int:
+    """End every sign-in session of the account (back-channel logout to the RPs)."""
     reason = _check(actor, user, reason)
     ended = end_all_sessions(user, reason="ended_by_admin")
     audit.record("admin:account:sessions_ended", actor=actor, subject=user,
@@ -174,6 +178,7 @@ def extend_account(user: User, *, actor: User, reason: str, last_day: date) -> N
 
 
 def reset_mfa(user: User, *, actor: User, reason: str) -> None:
+    """Remove the account's second factor so that its owner enrols again."""
     reason = _check(actor, user, reason)
     if mfa.credential(user) is None:
         raise AccountActionRefused(N_("This account has no second factor to reset."))
@@ -197,8 +202,6 @@ def set_roles(user: User, roles: list[str], *, actor: User, reason: str) -> None
 
 def resend_verification(user: User, *, actor: User, reason: str) -> None:
     """Mail the email-verification link again (the member says it never arrived)."""
-    from idp.accounts.signup import send_verification_email
-
     reason = _check(actor, user, reason)
     if user.email_verified:
         raise AccountActionRefused(N_("This email is already confirmed."))

@@ -9,8 +9,7 @@ from flask.cli import with_appcontext
 
 from idp.clock import now
 from idp.db import db
-from idp.oidc.server import key_store
-from idp.oidc.signing import rotate_keys
+from idp.oidc.signing import key_store, rotate_keys
 
 
 @click.group("keys", help="Signing keys: list and rotate.")

@@ -11,7 +11,7 @@ import enum
 from datetime import datetime
 
 from idp.accounts import membership
-from idp.accounts.membership import AccountType
+from idp.accounts.models import AccountType
 
 
 class Refusal(enum.StrEnum):
