@@ -61,6 +61,7 @@ def canonical(row) -> bytes:
 
 
 def link_hash(prev_hash: str, row) -> str:
+    """The hash that chains ``row`` to the event before it."""
     return hashlib.sha256(prev_hash.encode() + b"\n" + canonical(row)).hexdigest()
 
 

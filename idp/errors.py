@@ -89,6 +89,7 @@ def is_disk_full(error: BaseException) -> bool:
 
 
 def is_database_unreachable(error: BaseException) -> bool:
+    """The error means the database cannot be reached (not a bug in a query)."""
     return isinstance(error, OperationalError | InterfaceError) or (
         isinstance(error, DBAPIError) and error.connection_invalidated)
 
@@ -132,6 +133,7 @@ def init_error_pages(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_failed(_error):
+        """A form without a valid CSRF token: a clear page, nothing kept."""
         return error_response(400, _("The form has expired"),
                               _("For your security the form could not be sent. Go back, reload "
                                 "the page and try again."))

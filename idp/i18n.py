@@ -37,6 +37,7 @@ def display_date(moment: date | datetime | None) -> str:
 
 
 def select_locale() -> str:
+    """The page's language: the person's choice, the RP's ui_locales, the browser's, then the default."""
     supported = current_app.config["LOCALES"]
     if session.get("locale") in supported:
         return session["locale"]

@@ -27,6 +27,7 @@ def _serializer(purpose: str) -> URLSafeSerializer:
 
 
 def make_link_token(purpose: str, payload: dict) -> str:
+    """A signed, timestamped token carrying ``payload`` for one ``purpose``."""
     return _serializer(purpose).dumps({**payload, "iat": timestamp(now())})
 
 
@@ -42,6 +43,7 @@ def account_for_link(purpose: str, token: str, max_age_seconds: int, fingerprint
 
 
 def make_account_link_token(purpose: str, user, fingerprint) -> str:
+    """A link token for ``user``, bound to ``fingerprint(user)`` (single use)."""
     return make_link_token(purpose, {"sub": user.sub, "f": fingerprint(user)})
 
 

@@ -25,6 +25,7 @@ PERSONNEL_TYPES = ("public", "moc")
 
 
 def new_subject() -> str:
+    """A new, random, never reused subject identifier (``sub``)."""
     return str(uuid.uuid4())
 
 
@@ -83,10 +84,12 @@ class User(db.Model):
 
     @property
     def is_staff(self) -> bool:
+        """Verified MOC staff."""
         return self.staff_status == "verified"
 
     @property
     def display_name(self) -> str:
+        """The person's name (Thai first), else the email."""
         names = [self.given_name_th or self.given_name_en, self.family_name_th or self.family_name_en]
         return " ".join(n for n in names if n) or self.email
 

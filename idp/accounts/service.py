@@ -21,12 +21,14 @@ def email_key(email: str) -> str:
 
 
 def find_by_email(email: str) -> User | None:
+    """The account with this email (compared as ``email_key`` does), or None."""
     return db.session.execute(
         db.select(User).filter_by(email_key=email_key(email))
     ).scalar_one_or_none()
 
 
 def find_by_sub(sub: str) -> User | None:
+    """The account with this subject identifier, or None."""
     return db.session.execute(db.select(User).filter_by(sub=sub)).scalar_one_or_none()
 
 

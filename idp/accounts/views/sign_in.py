@@ -30,6 +30,7 @@ bp = Blueprint("accounts", __name__)
 
 @bp.get("/")
 def index():
+    """The home page."""
     return render_template("index.html", user=current_user())
 
 
@@ -42,6 +43,7 @@ def _after_sign_in(interaction_id: str | None, next_path: str | None = None):
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
+    """The sign-in page; resumes a pending request (or ``next``) once signed in."""
     interaction_id = request.values.get("interaction") or None
     pending = pending_request(interaction_id)
     if pending is not None:
@@ -76,6 +78,7 @@ def _sign_in(form: SignInForm, interaction_id: str | None):
 
 @bp.post("/signout")
 def signout():
+    """End the browser's session."""
     form = EmptyForm()
     if form.validate_on_submit():
         end_current_session(reason="signout")
@@ -86,6 +89,7 @@ def signout():
 
 @bp.get("/account")
 def account():
+    """The account page: membership, identity, staff status, linked applications."""
     session_ = current_session()
     if session_ is None:
         return redirect(url_for("accounts.login"))
