@@ -1,4 +1,9 @@
-"""MOC Account: the OpenID Connect identity provider of Thailand's Ministry of Commerce."""
+"""MOC Account: the OpenID Connect identity provider of Thailand's Ministry of Commerce.
+
+``create_app`` reads as the house's table of contents: the Flask app and its settings, the
+collaborators (``idp.adapters``), the foundations every package stands on, then each package
+wiring itself (accounts, verification, oidc, admin), then what cuts across them all.
+"""
 
 from __future__ import annotations
 
@@ -6,33 +11,50 @@ import logging
 from datetime import timedelta
 
 from flask import Flask
+from flask_wtf.csrf import CSRFProtect
 
-from idp.config import PROJECT_ROOT, ConfigError, check_config, load_config
+from idp import accounts, admin, oidc, security, verification
+from idp import db as database
+from idp.adapters import Adapters, init_adapters
+from idp.clock import now
+from idp.config import PROJECT_ROOT, ConfigError, check_config, is_loopback_url, load_config
+from idp.errors import init_error_pages
 from idp.health import init_health
+from idp.i18n import init_babel
 from idp.logs import init_logs
+from idp.metrics_endpoint import init_metrics
+from idp.oidc.keys import SUPPORTED_ALGS
+from idp.oidc.signing import key_store
+from idp.outbox import init_outbox
+from idp.proxy import init_proxy
+from idp.ratelimit import init_limiter
+from idp.request_id import init_request_id
+from idp.security import init_cookie_names
 
 log = logging.getLogger("idp")
 
 
-# Called by relying parties' servers with their own credentials, never by the person's browser.
-SERVER_TO_SERVER_ENDPOINTS = ("token", "revoke", "introspect", "userinfo")
-PROTOCOL_ENDPOINTS = ("authorize_endpoint", "token", "revoke", "introspect", "userinfo",
-                      "end_session")
-
-
-def create_app(config: dict | None = None, *, adapters: dict | None = None) -> Flask:
+def create_app(config: dict | None = None, *, adapters: Adapters | dict | None = None) -> Flask:
     """The only application factory.
 
     ``config`` overrides the defaults, the IDP_CONFIG file and the IDP_* variables.
-    ``adapters`` replaces collaborators: ``clock`` (an object with ``now()``) and ``http``
-    (a requests-like session for back-channel logout).
+    ``adapters`` replaces collaborators (``idp.adapters.Adapters``, or a dict of its fields):
+    ``clock`` (an object with ``now()``), ``http`` (a requests-like session for back-channel
+    logout), ``mailer`` and the external systems.
     """
-    settings = load_config(config)
-    app = Flask(
-        __name__,
-        template_folder=str(PROJECT_ROOT / "templates"),
-        static_folder="static",
-    )
+    app = _flask_app(load_config(config))
+    collaborators = Adapters.of(adapters)
+    init_adapters(app, collaborators)
+    _init_foundations(app)
+    _init_packages(app, collaborators)
+    _init_cross_cutting(app)
+    _ensure_keys(app)
+    _init_operations(app)
+    return app
+
+
+def _flask_app(settings: dict) -> Flask:
+    app = Flask(__name__, template_folder=str(PROJECT_ROOT / "templates"), static_folder="static")
     app.config.update(settings)
     app.config.update(
         SQLALCHEMY_DATABASE_URI=settings["DATABASE_URL"],
@@ -43,20 +65,10 @@ def create_app(config: dict | None = None, *, adapters: dict | None = None) -> F
         PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
         WTF_CSRF_TIME_LIMIT=None,  # tied to the session instead of a clock
         MAX_CONTENT_LENGTH=1024 * 1024,
+        SESSION_COOKIE_SECURE=not is_loopback_url(settings["ISSUER"]),
     )
-    from idp.config import is_loopback_url
-    from idp.metrics_endpoint import init_metrics
-    from idp.proxy import init_proxy
-    from idp.security import init_cookie_names
-
-    app.config["SESSION_COOKIE_SECURE"] = not is_loopback_url(settings["ISSUER"])
     init_cookie_names(app)
     init_proxy(app)
-    _init_extensions(app, adapters or {})
-    _ensure_keys(app)
-    init_health(app)
-    init_metrics(app)
-    init_logs(app)
     return app
 
 
@@ -69,71 +81,51 @@ def _engine_options(url: str, database: dict) -> dict:
             "max_overflow": database["MAX_OVERFLOW"]}
 
 
-def _init_extensions(app: Flask, adapters: dict) -> None:
-    from flask_wtf.csrf import CSRFProtect
-
-    from idp import cli, security, verification
-    from idp import db as database
-    from idp.accounts import sessions
-    from idp.adapters import init_adapters
-    from idp.admin import init_admin
-    from idp.errors import init_error_pages
-    from idp.i18n import init_babel
-    from idp.oidc import logout
-    from idp.oidc.server import init_server
-    from idp.outbox import init_outbox
-    from idp.ratelimit import init_limiter
-    from idp.request_id import init_request_id
-    from idp.verification import binding, staff
-
-    init_adapters(app, adapters)
+def _init_foundations(app: Flask) -> None:
+    """What every package stands on: the outbox, the database, languages, rate limits."""
     init_outbox(app)
     database.db.init_app(app)
     database.migrate.init_app(app, database.db, directory=str(PROJECT_ROOT / "idp" / "migrations"))
     init_babel(app)
-    init_server(app)
     init_limiter(app)
-    verification.init_app(app, adapters)  # before CSRF: the upload route's own body limit
-    csrf = CSRFProtect(app)
-    for blueprint in _blueprints():
-        app.register_blueprint(blueprint)
-    init_admin(app)
-    # Endpoints that relying parties call with their own credentials or by a top-level
-    # cross-site request carry no CSRF token by design (OAuth 2.0 / OIDC protocol requests).
-    for endpoint in PROTOCOL_ENDPOINTS:
-        csrf.exempt(app.view_functions[f"oidc.{endpoint}"])
-    # RATE_LIMITS.TOKEN_PER_CLIENT is applied per client inside the token view
-    # (idp/oidc/token_endpoint.py), not per IP here.
-    with app.app_context():
-        sessions.on_session_ended(logout.notify_backchannel)
-    staff.on_staff_lost(app, logout.end_staff_only_access)
-    binding.on_identity_unlinked(app, logout.end_identity_access)
-    sessions.not_activity(app, [f"oidc.{name}" for name in SERVER_TO_SERVER_ENDPOINTS])
-    app.before_request(sessions.touch_current_session)
-    app.teardown_appcontext(logout.deliver_pending)
-    app.after_request(sessions.write_cookie)
+
+
+def _init_packages(app: Flask, adapters: Adapters) -> None:
+    """Each package wires itself (oidc applies RATE_LIMITS.TOKEN_PER_CLIENT in its token view).
+    Verification comes first: its upload route's body limit must run before CSRF protection
+    parses the form."""
+    verification.init_app(app, adapters)
+    CSRFProtect(app)
+    accounts.init_app(app)
+    oidc.init_app(app)
+    admin.init_app(app)
+
+
+def _init_cross_cutting(app: Flask) -> None:
     app.after_request(security.headers)
     init_request_id(app)
     app.context_processor(security.template_globals)
     init_error_pages(app)
-    cli.init_app(app)
+    _init_cli(app)
 
 
-def _blueprints():
-    from idp.accounts.password_views import bp as passwords
-    from idp.accounts.signup_views import bp as signup
-    from idp.accounts.views import bp as accounts
-    from idp.oidc.views import bp as oidc
+def _init_operations(app: Flask) -> None:
+    """Health and readiness, metrics and the access log: what operators watch."""
+    init_health(app)
+    init_metrics(app)
+    init_logs(app)
 
-    return (accounts, signup, passwords, oidc)
+
+def _init_cli(app: Flask) -> None:
+    # Imported here, not at the top: ``moc-idp`` (idp.cli) imports this module for
+    # create_app, and a package's __init__ runs before any of its modules.
+    from idp.cli import commands
+
+    commands.init_app(app)
 
 
 def _ensure_keys(app: Flask) -> None:
     """Development: make keys on first start. Production: refuse unsafe settings at once."""
-    from idp.clock import now
-    from idp.oidc.keys import SUPPORTED_ALGS
-    from idp.oidc.server import key_store
-
     with app.app_context():
         store = key_store()
         keys_present = store.has_keys() or not app.config.get("REQUIRE_KEYS", True)

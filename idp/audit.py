@@ -13,46 +13,18 @@ from __future__ import annotations
 import json
 import logging
 import re
-from datetime import datetime
 
 from flask import has_request_context, request
-from sqlalchemy import JSON, Integer, String, event
-from sqlalchemy.orm import Mapped, mapped_column
 
 from idp import audit_chain, audit_sealer
+from idp.audit_events import AuditEvent, AuditLogIsAppendOnly
 from idp.clock import now
-from idp.db import UtcDateTime, db
+from idp.db import db
 from idp.metrics import audit_recorded
 
 log = logging.getLogger("idp.audit")
 
-
-class AuditEvent(db.Model):
-    __tablename__ = "audit_events"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    tag: Mapped[str] = mapped_column(String(80), index=True)
-    at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
-    actor_id: Mapped[int | None] = mapped_column(Integer, index=True)
-    subject_id: Mapped[int | None] = mapped_column(Integer, index=True)
-    client_id: Mapped[str | None] = mapped_column(String(64))
-    ip: Mapped[str | None] = mapped_column(String(64))
-    user_agent: Mapped[str | None] = mapped_column(String(300))
-    details: Mapped[dict] = mapped_column(JSON, default=dict)
-    # Empty until the sealer links the event into the chain (idp/audit_chain.py).
-    prev_hash: Mapped[str | None] = mapped_column(String(64))
-    hash: Mapped[str | None] = mapped_column(String(64))
-    chain_seq: Mapped[int | None] = mapped_column(Integer, unique=True)
-
-
-class AuditLogIsAppendOnly(RuntimeError):
-    """An audit event cannot be changed or removed once recorded."""
-
-
-@event.listens_for(AuditEvent, "before_update")
-@event.listens_for(AuditEvent, "before_delete")
-def _refuse_change(_mapper, _connection, target):
-    raise AuditLogIsAppendOnly(f"audit event {target.id} cannot be changed or removed")
+__all__ = ["AuditEvent", "AuditLogIsAppendOnly", "events", "record", "scrub"]
 
 
 # Thirteen digits, possibly grouped (1-2345-67890-12-3): what a citizen ID looks like. Free text

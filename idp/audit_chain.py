@@ -32,6 +32,7 @@ import sqlalchemy as sa
 from sqlalchemy import Integer, String, event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from idp.audit_events import AuditEvent
 from idp.db import db
 
 GENESIS = "0" * 64
@@ -60,6 +61,7 @@ def canonical(row) -> bytes:
 
 
 def link_hash(prev_hash: str, row) -> str:
+    """The hash that chains ``row`` to the event before it."""
     return hashlib.sha256(prev_hash.encode() + b"\n" + canonical(row)).hexdigest()
 
 
@@ -105,8 +107,6 @@ def seal(session: Session, batch_size: int = 500) -> int:
 
 
 def _seal_batch(session: Session, limit: int) -> int:
-    from idp.audit import AuditEvent
-
     events = AuditEvent.__table__
     head = _locked_head(session)
     rows = session.execute(sa.select(events).where(events.c.chain_seq.is_(None))
@@ -148,8 +148,6 @@ def _locked_head(session):
 def _create_head(session) -> None:
     """The head of an empty log, or of a log whose head row was lost (the chain goes on from
     the newest sealed event, so a lost head does not hide anything: verify walks every link)."""
-    from idp.audit import AuditEvent
-
     newest = session.execute(
         sa.select(AuditEvent.id, AuditEvent.hash, AuditEvent.chain_seq)
         .where(AuditEvent.chain_seq.is_not(None)).order_by(AuditEvent.chain_seq.desc()).limit(1)
@@ -185,8 +183,6 @@ def verify_chain(batch_size: int = 500) -> ChainReport:
     """Seal what is waiting, then walk the whole chain in order and report the first event that
     does not fit."""
     seal(db.session, batch_size)
-    from idp.audit import AuditEvent
-
     previous, previous_id, checked = GENESIS, None, 0
     rows = db.session.execute(
         sa.select(AuditEvent.__table__).where(AuditEvent.chain_seq.is_not(None))

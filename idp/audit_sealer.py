@@ -11,6 +11,9 @@ import weakref
 
 from flask import Flask, current_app, has_app_context
 
+from idp.audit_chain import seal
+from idp.db import db
+
 log = logging.getLogger("idp.audit")
 EXTENSION = "idp.audit.sealer"
 _SEALERS: weakref.WeakSet = weakref.WeakSet()  # every sealer of this process, for stop_all()
@@ -69,9 +72,6 @@ class BackgroundSealer:
 
     def seal_now(self) -> int:
         """Seal what has been committed so far; errors are logged (the next wake retries)."""
-        from idp.audit_chain import seal
-        from idp.db import db
-
         with self.app.app_context():
             try:
                 return seal(db.session, self.app.config["AUDIT"]["SEAL_BATCH_SIZE"])

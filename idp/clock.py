@@ -28,6 +28,7 @@ class FrozenClock:
         return self.current
 
     def advance(self, **delta) -> datetime:
+        """Move the frozen clock forward by ``delta`` (timedelta keywords); returns the new time."""
         self.current += timedelta(**delta)
         return self.current
 
@@ -38,4 +39,5 @@ def now() -> datetime:
 
 
 def timestamp(moment: datetime) -> int:
+    """``moment`` as whole seconds since the epoch (JWT NumericDate)."""
     return int(moment.timestamp())

@@ -218,6 +218,7 @@ def merge(base: dict, extra: dict) -> dict:
 
 
 def nest(keys: tuple[str, ...], value) -> dict:
+    """``value`` nested under ``keys`` (``("A", "B"), 1`` gives ``{"A": {"B": 1}}``)."""
     result = value
     for key in reversed(keys):
         result = {key: result}

@@ -55,4 +55,5 @@ class UtcDateTime(TypeDecorator):
 
 
 def utcnow() -> datetime:
+    """The current time, timezone-aware UTC."""
     return datetime.now(UTC)

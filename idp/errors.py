@@ -17,6 +17,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from idp import request_id, security
+from idp.db import db
 
 log = logging.getLogger(__name__)
 JSON_ENDPOINTS = frozenset({"oidc.token", "oidc.revoke", "oidc.introspect", "oidc.userinfo",
@@ -88,13 +89,12 @@ def is_disk_full(error: BaseException) -> bool:
 
 
 def is_database_unreachable(error: BaseException) -> bool:
+    """The error means the database cannot be reached (not a bug in a query)."""
     return isinstance(error, OperationalError | InterfaceError) or (
         isinstance(error, DBAPIError) and error.connection_invalidated)
 
 
 def _rollback() -> None:
-    from idp.db import db
-
     try:
         db.session.rollback()
     except Exception:  # the connection is gone; the pool will replace it
@@ -133,6 +133,7 @@ def init_error_pages(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_failed(_error):
+        """A form without a valid CSRF token: a clear page, nothing kept."""
         return error_response(400, _("The form has expired"),
                               _("For your security the form could not be sent. Go back, reload "
                                 "the page and try again."))

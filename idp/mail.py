@@ -93,6 +93,7 @@ class SmtpMailer:
 
 
 def mailer_from_config(table: dict) -> Mailer:
+    """The mailer ``[MAIL] BACKEND`` names (console or SMTP)."""
     if table["BACKEND"] == "console":
         return ConsoleMailer(table["FROM"])
     if table["BACKEND"] == "smtp":
@@ -107,6 +108,7 @@ def mailer_from_config(table: dict) -> Mailer:
 
 
 def mailer() -> Mailer:
+    """The current app's mailer."""
     return current_app.extensions[EXTENSION]
 
 
@@ -141,6 +143,7 @@ class OutboxMail(db.Model):
     last_error: Mapped[str | None] = mapped_column(String(300))
 
     def message(self) -> Message:
+        """The queued row as a message to send."""
         return Message(to=self.recipient, subject=self.subject, text=self.body)
 
 

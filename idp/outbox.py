@@ -35,6 +35,7 @@ MAX_BACKOFF = timedelta(hours=6)
 
 
 def settings() -> dict:
+    """The current app's ``[MAIL]`` table."""
     return current_app.config["MAIL"]
 
 
@@ -125,6 +126,7 @@ class MailSender:
         self.thread: threading.Thread | None = None
 
     def wake(self, ids: list[int]) -> None:
+        """Queue these outbox rows for the sender thread, starting the thread if none runs."""
         with self.lock:
             self.waiting.extend(ids)
             if self.thread is None:
@@ -188,4 +190,5 @@ def init_outbox(app: Flask) -> None:
 
 
 def sender() -> MailSender:
+    """The current app's background mail sender."""
     return current_app.extensions[EXTENSION]

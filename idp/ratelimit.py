@@ -44,12 +44,15 @@ class Throttle:
         return hashlib.sha256(key.encode()).hexdigest()
 
     def exhausted(self, key: str) -> bool:
+        """``key`` has no budget left in the current window."""
         return not self._strategy().test(self._limit(), self.name, self._key(key))
 
     def spend(self, key: str) -> None:
+        """Spend one unit of ``key``'s budget."""
         self._strategy().hit(self._limit(), self.name, self._key(key))
 
     def reset(self, key: str) -> None:
+        """Give ``key`` its whole budget back."""
         self._strategy().clear(self._limit(), self.name, self._key(key))
 
     def used(self, key: str) -> bool:

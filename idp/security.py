@@ -49,6 +49,7 @@ def init_cookie_names(app: Flask) -> None:
 
 
 def template_globals() -> dict:
+    """What every page's template needs: the language, the current path, and the like."""
     locale = get_locale()
     return {
         "current_locale": str(locale) if locale else "th",

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from gunicorn.app.base import BaseApplication
 
+from idp import create_app
+
 
 class ProductionServer(BaseApplication):
     """gunicorn with the given settings, serving ``create_app()`` in each worker."""
@@ -18,6 +20,5 @@ class ProductionServer(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
-        from idp import create_app
-
+        """The app each worker serves."""
         return create_app()

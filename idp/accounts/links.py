@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from idp.accounts.service import find_by_sub
 from idp.clock import now, timestamp
 
 
@@ -26,6 +27,7 @@ def _serializer(purpose: str) -> URLSafeSerializer:
 
 
 def make_link_token(purpose: str, payload: dict) -> str:
+    """A signed, timestamped token carrying ``payload`` for one ``purpose``."""
     return _serializer(purpose).dumps({**payload, "iat": timestamp(now())})
 
 
@@ -33,8 +35,6 @@ def account_for_link(purpose: str, token: str, max_age_seconds: int, fingerprint
     """The account a genuine, unexpired link is for, while ``fingerprint(user)`` still matches
     the one the link was made with (that is what makes it single-use); raises LinkInvalid or
     LinkExpired."""
-    from idp.accounts.service import find_by_sub
-
     payload = read_link_token(purpose, token, max_age_seconds)
     user = find_by_sub(payload.get("sub", ""))
     if user is None or user.disabled_at is not None or payload.get("f") != fingerprint(user):
@@ -43,6 +43,7 @@ def account_for_link(purpose: str, token: str, max_age_seconds: int, fingerprint
 
 
 def make_account_link_token(purpose: str, user, fingerprint) -> str:
+    """A link token for ``user``, bound to ``fingerprint(user)`` (single use)."""
     return make_link_token(purpose, {"sub": user.sub, "f": fingerprint(user)})
 
 

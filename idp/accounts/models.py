@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import uuid
 from datetime import date, datetime
 
@@ -10,12 +11,21 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from idp.db import UtcDateTime, db
 
-ACCOUNT_TYPES = ("temporary", "permanent")
+
+class AccountType(enum.StrEnum):
+    """The two memberships: a temporary one runs out, a permanent one (identity checked) does not."""
+
+    TEMPORARY = "temporary"
+    PERMANENT = "permanent"
+
+
+ACCOUNT_TYPES = tuple(AccountType)
 STAFF_STATUSES = ("none", "pending_review", "rejected", "verified")
 PERSONNEL_TYPES = ("public", "moc")
 
 
 def new_subject() -> str:
+    """A new, random, never reused subject identifier (``sub``)."""
     return str(uuid.uuid4())
 
 
@@ -53,7 +63,7 @@ class User(db.Model):
     pdpa_consent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     membership_chosen_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
-    account_type: Mapped[str] = mapped_column(String(10), default="temporary")
+    account_type: Mapped[str] = mapped_column(String(10), default=AccountType.TEMPORARY.value)
     expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     identity_verified: Mapped[bool] = mapped_column(Boolean, default=False)
     staff_status: Mapped[str] = mapped_column(String(20), default="none")
@@ -74,10 +84,12 @@ class User(db.Model):
 
     @property
     def is_staff(self) -> bool:
+        """Verified MOC staff."""
         return self.staff_status == "verified"
 
     @property
     def display_name(self) -> str:
+        """The person's name (Thai first), else the email."""
         names = [self.given_name_th or self.given_name_en, self.family_name_th or self.family_name_en]
         return " ".join(n for n in names if n) or self.email
 

@@ -50,6 +50,7 @@ def _nfc(password: str) -> str:
 
 
 def hash_password(password: str) -> str:
+    """The argon2id hash of ``password`` (NFC-normalised first)."""
     return _hashing().hasher.hash(_nfc(password))
 
 

@@ -43,20 +43,24 @@ class CitizenIdVault:
     ASSOCIATED_DATA = b"moc-idp:citizen-id"
 
     def encrypt(self, citizen_id: str) -> str:
+        """``citizen_id`` sealed with AES-GCM under the current key, as ``kid:nonce:ciphertext``."""
         nonce = os.urandom(12)
         sealed = AESGCM(self.keys[self.current_kid]).encrypt(
             nonce, citizen_id.encode(), self.ASSOCIATED_DATA)
         return f"{self.current_kid}:{_b64(nonce)}:{_b64(sealed)}"
 
     def decrypt(self, stored: str) -> str:
+        """The citizen ID a stored ciphertext seals (any configured key)."""
         kid, nonce, sealed = stored.split(":")
         return AESGCM(self.keys[kid]).decrypt(_unb64(nonce), _unb64(sealed),
                                               self.ASSOCIATED_DATA).decode()
 
     def digest(self, citizen_id: str) -> str:
+        """The keyed hash (HMAC-SHA256) used to find an account by citizen ID."""
         return hmac.new(self.hmac_key, citizen_id.encode(), hashlib.sha256).hexdigest()
 
     def needs_reencryption(self, stored: str) -> bool:
+        """The ciphertext is sealed under an older key."""
         return not stored.startswith(self.current_kid + ":")
 
 
@@ -86,4 +90,5 @@ def pdpa_problems(table: dict) -> list[str]:
 
 
 def vault() -> CitizenIdVault:
+    """The current app's citizen-ID vault."""
     return current_app.extensions[EXTENSION]

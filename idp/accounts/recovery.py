@@ -66,6 +66,7 @@ def _password_changed(user: User, how: str) -> None:
 
 
 def reset_password(token: str, new_password: str) -> User:
+    """Set the new password from a reset link; every session of the account ends."""
     user = user_for_reset(token)
     user.password_hash = hash_password(new_password)
     sessions.end_all_sessions(user, reason="password_reset")

@@ -8,7 +8,7 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from idp import audit, mail
-from idp.accounts.models import MembershipReminder, User
+from idp.accounts.models import AccountType, MembershipReminder, User
 from idp.clock import now
 from idp.db import db
 from idp.urls import external_url
@@ -21,7 +21,7 @@ def due(days_before: int) -> list[User]:
         MembershipReminder.user_id == User.id, MembershipReminder.days_before == days_before,
         MembershipReminder.expires_at == User.expires_at)
     query = db.select(User).where(
-        User.account_type == "temporary", User.disabled_at.is_(None),
+        User.account_type == AccountType.TEMPORARY, User.disabled_at.is_(None),
         User.expires_at > moment, User.expires_at <= moment + timedelta(days=days_before),
         ~already.exists())
     return list(db.session.execute(query).scalars())

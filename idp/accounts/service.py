@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import unicodedata
 
-from flask import current_app
-
 from idp.accounts import membership
 from idp.accounts.models import User
 from idp.accounts.passwords import hash_password
@@ -23,12 +21,14 @@ def email_key(email: str) -> str:
 
 
 def find_by_email(email: str) -> User | None:
+    """The account with this email (compared as ``email_key`` does), or None."""
     return db.session.execute(
         db.select(User).filter_by(email_key=email_key(email))
     ).scalar_one_or_none()
 
 
 def find_by_sub(sub: str) -> User | None:
+    """The account with this subject identifier, or None."""
     return db.session.execute(db.select(User).filter_by(sub=sub)).scalar_one_or_none()
 
 
@@ -45,12 +45,10 @@ def create_user(email: str, password: str | None, *, permanent: bool = False, **
         roles=[],
         **fields,
     )
-    if permanent:
-        user.account_type, user.expires_at = "permanent", None
-    else:
-        days = current_app.config["MEMBERSHIP"]["TEMPORARY_DAYS"]
-        user.account_type = "temporary"
-        user.expires_at = membership.temporary_expiry(created, days)
     db.session.add(user)
     db.session.flush()
+    if permanent:
+        membership.make_permanent(user, created)
+    else:
+        membership.start_temporary(user, created)
     return user

@@ -57,6 +57,7 @@ def start_session(user: User, amr: list[str]) -> LoginSession:
 
 
 def is_live(session: LoginSession, at: datetime) -> bool:
+    """The session may still be used at ``at``: not ended, not expired, not idle too long."""
     idle = timedelta(seconds=_settings()["IDLE_SECONDS"])
     return (
         session.ended_at is None
@@ -108,6 +109,7 @@ def not_activity(app, endpoints) -> None:
 
 
 def current_user() -> User | None:
+    """The account of the browser's live session, or None."""
     session = current_session()
     return session.user if session else None
 
@@ -133,6 +135,7 @@ def end_session(session: LoginSession, *, reason: str) -> None:
 
 
 def end_current_session(*, reason: str) -> LoginSession | None:
+    """End the browser's session (if any) and forget its cookie; returns it."""
     session = current_session()
     if session is not None:
         end_session(session, reason=reason)

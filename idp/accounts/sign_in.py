@@ -38,6 +38,7 @@ class SignInResult:
 
     @property
     def ok(self) -> bool:
+        """The sign-in succeeded."""
         return self.user is not None and self.reason is None
 
 

@@ -11,7 +11,7 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from idp import audit, mail
-from idp.accounts import sign_in
+from idp.accounts import membership, sign_in
 from idp.accounts.links import LinkInvalid, account_for_link, make_account_link_token
 from idp.accounts.models import User
 from idp.accounts.service import EmailTaken, create_user, find_by_email
@@ -101,9 +101,7 @@ def _existing_email(user: User, password: str, ip: str) -> Outcome:
 
 def choose_temporary(user: User) -> None:
     """The blue button: keep the temporary membership (it already runs from signup)."""
-    if user.membership_chosen_at is None:
-        user.membership_chosen_at = now()
-        audit.record("account:membership:temporary", actor=user, subject=user)
+    membership.choose_temporary(user, now())
 
 
 def _email_fingerprint(user: User) -> str:

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from flask import Flask
 
+from idp.admin.views import bp, nav_context
 
-def init_admin(app: Flask) -> None:
-    from idp.admin.views import bp, nav_context
 
+def init_app(app: Flask) -> None:
+    """Register the console's routes and its navigation on ``app``."""
     app.register_blueprint(bp)
     app.context_processor(nav_context)

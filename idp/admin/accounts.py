@@ -7,8 +7,7 @@ admin's own account: nobody raises their own role or lifts their own suspension.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from sqlalchemy import and_, or_
 
@@ -17,6 +16,7 @@ from idp.accounts import membership, sign_in
 from idp.accounts.models import LoginSession, User
 from idp.accounts.pdpa import vault
 from idp.accounts.sessions import end_all_sessions
+from idp.accounts.signup import send_verification_email
 from idp.admin import mfa
 from idp.admin.guard import ROLES
 from idp.audit import AuditEvent
@@ -27,9 +27,7 @@ from idp.oidc.clients import N_
 from idp.verification import binding, notices, staff
 from idp.verification.citizen_id import is_valid_citizen_id, mask_citizen_id, normalize_citizen_id
 
-BANGKOK = ZoneInfo("Asia/Bangkok")
 SEARCH_LIMIT = 50
-LONGEST_EXTENSION = timedelta(days=366)
 
 
 class AccountActionRefused(Exception):
@@ -79,6 +77,7 @@ class AccountOverview:
 
 
 def account_overview(user: User) -> AccountOverview:
+    """Everything the account page of the console shows about ``user``."""
     sessions = db.session.execute(
         db.select(LoginSession).filter_by(user_id=user.id)
         .order_by(LoginSession.created_at.desc()).limit(20)).scalars()
@@ -114,6 +113,7 @@ def disable_account(user: User, *, actor: User, reason: str) -> None:
 
 
 def enable_account(user: User, *, actor: User, reason: str) -> None:
+    """Let a disabled account sign in again."""
     reason = _check(actor, user, reason)
     if user.disabled_at is None:
         raise AccountActionRefused(N_("This account is not disabled."))
@@ -122,6 +122,7 @@ def enable_account(user: User, *, actor: User, reason: str) -> None:
 
 
 def end_sessions(user: User, *, actor: User, reason: str) -> int:
+    """End every sign-in session of the account (back-channel logout to the RPs)."""
     reason = _check(actor, user, reason)
     ended = end_all_sessions(user, reason="ended_by_admin")
     audit.record("admin:account:sessions_ended", actor=actor, subject=user,
@@ -167,30 +168,17 @@ def unlink_identity(user: User, *, actor: User, reason: str) -> None:
         "staff_revoked": report.staff_revoked})
 
 
-def expiry_for(last_day: date) -> datetime:
-    """The account works through ``last_day`` (Thai time) and stops at the next midnight."""
-    return datetime.combine(last_day + timedelta(days=1), time(0), BANGKOK).astimezone(UTC)
-
-
 def extend_account(user: User, *, actor: User, reason: str, last_day: date) -> None:
-    """Give a temporary account a new expiry (at most about a year ahead: a Buddhist-era year
-    typed as a Common-Era one would otherwise give five centuries)."""
+    """Give a temporary account a new last day (the rules live in ``accounts.membership``)."""
     reason = _check(actor, user, reason)
-    if user.account_type != "temporary":
-        raise AccountActionRefused(N_("Only a temporary account has an expiry to extend."))
-    new_expiry = expiry_for(last_day)
-    if new_expiry <= now():
-        raise AccountActionRefused(N_("The new last day must be in the future."))
-    if new_expiry > now() + LONGEST_EXTENSION:
-        raise AccountActionRefused(N_("The new last day must be within a year from today."))
-    previous = user.expires_at
-    user.expires_at = new_expiry
-    audit.record("admin:account:extended", actor=actor, subject=user, details={
-        "reason": reason, "from": previous.isoformat() if previous else None,
-        "to": new_expiry.isoformat()})
+    try:
+        membership.set_last_day(user, last_day, actor=actor, reason=reason)
+    except membership.LastDayRefused as refused:
+        raise AccountActionRefused(refused.msgid) from None
 
 
 def reset_mfa(user: User, *, actor: User, reason: str) -> None:
+    """Remove the account's second factor so that its owner enrols again."""
     reason = _check(actor, user, reason)
     if mfa.credential(user) is None:
         raise AccountActionRefused(N_("This account has no second factor to reset."))
@@ -214,8 +202,6 @@ def set_roles(user: User, roles: list[str], *, actor: User, reason: str) -> None
 
 def resend_verification(user: User, *, actor: User, reason: str) -> None:
     """Mail the email-verification link again (the member says it never arrived)."""
-    from idp.accounts.signup import send_verification_email
-
     reason = _check(actor, user, reason)
     if user.email_verified:
         raise AccountActionRefused(N_("This email is already confirmed."))

@@ -12,7 +12,6 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select
 
@@ -20,8 +19,8 @@ from idp.accounts.models import User
 from idp.accounts.service import find_by_email, find_by_sub
 from idp.audit import AuditEvent
 from idp.db import db
+from idp.i18n import BANGKOK
 
-BANGKOK = ZoneInfo("Asia/Bangkok")
 PAGE_SIZE = 200
 CSV_COLUMNS = ("id", "at", "tag", "actor", "subject", "client_id", "ip", "user_agent", "details")
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
@@ -37,6 +36,7 @@ class AuditFilter:
     until: date | None = None
 
     def query_args(self) -> dict:
+        """The filter as query-string arguments (for links to other pages)."""
         args = {"tag": self.tag_prefix, "actor": self.actor, "subject": self.subject,
                 "since": self.since.isoformat() if self.since else "",
                 "until": self.until.isoformat() if self.until else ""}
@@ -93,6 +93,7 @@ def _rows(events: list[AuditEvent]) -> list[AuditRow]:
     emails = _emails(events)
 
     def person(user_id):
+        """How an event shows an account: its email, or ``#id``."""
         return "" if user_id is None else emails.get(user_id, f"#{user_id}")
 
     return [AuditRow(e.id, e.at, e.tag, person(e.actor_id), person(e.subject_id), e.client_id or "",

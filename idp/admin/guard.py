@@ -28,6 +28,7 @@ ROLE_LABELS = {
 
 
 def roles_of(user: User | None) -> set[str]:
+    """The console roles ``user`` holds."""
     return set(user.roles or []) & set(ROLES) if user else set()
 
 
@@ -49,6 +50,7 @@ def second_factor_live(session: LoginSession) -> bool:
 
 
 def second_factor_fresh(session: LoginSession) -> bool:
+    """The person passed the second factor recently enough for the console."""
     return (session.mfa_at is not None
             and now() - session.mfa_at < timedelta(seconds=_settings()["STEP_UP_SECONDS"]))
 
@@ -98,8 +100,10 @@ def role(*roles: str, second_factor: bool = True, step_up: bool = False):
     the view reads anything from the request.
     """
     def decorator(view):
+        """Wrap ``view`` with the role and second-factor checks."""
         @wraps(view)
         def guarded(*args, **kwargs):
+            """Run the view only for a person who holds the role, with a fresh second factor."""
             session = current_session()
             if session is None:
                 return redirect(url_for("accounts.login", next=request.path))
@@ -117,4 +121,5 @@ def role(*roles: str, second_factor: bool = True, step_up: bool = False):
 
 
 def any_role(**options):
+    """Decorator: any console role lets the person in."""
     return role(*ROLES, **options)

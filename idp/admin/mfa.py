@@ -65,10 +65,12 @@ def _open(stored: str) -> str | None:
 # --- enrolment -----------------------------------------------------------------------------
 
 def credential(user: User) -> TotpCredential | None:
+    """The account's second-factor credential, or None."""
     return db.session.execute(db.select(TotpCredential).filter_by(user_id=user.id)).scalar_one_or_none()
 
 
 def is_enrolled(user: User) -> bool:
+    """The account has a confirmed second factor."""
     found = credential(user)
     return found is not None and found.confirmed_at is not None
 
@@ -81,6 +83,7 @@ class Enrolment:
 
     @property
     def grouped_secret(self) -> str:
+        """The TOTP secret in groups of four characters, easier to type."""
         return " ".join(self.secret[i:i + 4] for i in range(0, len(self.secret), 4))
 
 
@@ -193,6 +196,7 @@ def verify(user: User, code: str, session: LoginSession) -> Verification:
 
 
 def mark_verified(session: LoginSession) -> None:
+    """Note in the session that its person passed the second factor just now."""
     session.mfa_at = session.admin_seen_at = now()
 
 
@@ -216,6 +220,7 @@ def regenerate_recovery_codes(user: User) -> list[str]:
 
 
 def unused_recovery_codes(user: User) -> int:
+    """How many recovery codes the account has left."""
     return len(db.session.execute(
         db.select(RecoveryCode.id).filter_by(user_id=user.id, used_at=None)).all())
 

@@ -13,11 +13,10 @@ from datetime import timedelta
 
 from flask import current_app
 
-from idp.accounts import membership
 from idp.clock import now
 from idp.oidc.clients import SCOPES, active_client
 from idp.oidc.models import Client
-from idp.oidc.policy import policy_problem
+from idp.oidc.signing import key_store
 
 PROMPTS = {"none", "login", "consent", "select_account"}
 # Bounds of our own (the specs set none): a state or nonce is an opaque value a client needs a
@@ -162,6 +161,7 @@ def _parse_rest(params, base: AuthorizationRequest) -> AuthorizationRequest:
 
 def _validate(request: AuthorizationRequest, client: Client) -> None:
     def fail(error, description):
+        """Raise the request's error (redirected once the redirect URI is trusted)."""
         raise RedirectableError(error, description, request)
 
     # OIDC Core 6: request objects are not supported, and say so with their own errors.
@@ -223,8 +223,6 @@ def hinted_subject(request: AuthorizationRequest) -> str | None:
     """The ``sub`` of a valid id_token_hint (expired is fine: OIDC Core 3.1.2.1)."""
     if not request.id_token_hint:
         return None
-    from idp.oidc.server import key_store
-
     try:
         claims = key_store().verify(request.id_token_hint, now())
     except ValueError:
@@ -232,10 +230,3 @@ def hinted_subject(request: AuthorizationRequest) -> str | None:
     if claims.get("iss") != current_app.config["ISSUER"]:
         raise RedirectableError("invalid_request", "id_token_hint is not from this issuer", request)
     return claims.get("sub")
-
-
-def account_problem(user, client: Client) -> str | None:
-    """Why this account cannot be sent to this client now, or None."""
-    if not membership.is_usable(user, now()):
-        return "account_expired" if user.disabled_at is None else "account_disabled"
-    return policy_problem(user, client)

@@ -22,6 +22,7 @@ def account_claims(user: User) -> dict:
 
 
 def profile_claims(user: User) -> dict:
+    """The ``profile`` scope's claims (OIDC Core 5.4)."""
     claims = {
         "name": " ".join(n for n in (user.given_name_th, user.family_name_th) if n) or None,
         "given_name": user.given_name_th,
@@ -38,10 +39,12 @@ def profile_claims(user: User) -> dict:
 
 
 def email_claims(user: User) -> dict:
+    """The ``email`` scope's claims (OIDC Core 5.4)."""
     return {"email": user.email, "email_verified": bool(user.email_verified)}
 
 
 def moc_claims(user: User) -> dict:
+    """The claims of the MOC-specific ``moc`` scope."""
     claims = {
         "moc_identity_verified": bool(user.identity_verified),
         "moc_department": user.department,

@@ -9,11 +9,7 @@ from urllib.parse import urlsplit
 from flask import current_app
 
 from idp.config import is_loopback_url
-
-
-def N_(msgid: str) -> str:
-    """Mark a msgid for the catalog without translating it here (the console translates it)."""
-    return msgid
+from idp.i18n import N_
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,8 @@ from idp import audit
 from idp.clock import now
 from idp.db import db
 from idp.oidc.client_checks import N_, InvalidClientSettings, Problem, count_problems, uri_problems
-from idp.oidc.models import AuthorizationCode, Client, Consent, Token, digest
+from idp.oidc.models import AuthorizationCode, Client, Consent, Token, digest, find_client
+from idp.oidc.tokens import revoke_client_tokens
 
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
 SCOPES = ("openid", "profile", "email", "moc", "offline_access")
@@ -46,6 +47,7 @@ class UpdatedClient:
 
 
 def default_grant_types(scope: str) -> tuple[str, ...]:
+    """The code grant, plus refresh when the scope has ``offline_access``."""
     return ("authorization_code",) + (("refresh_token",) if "offline_access" in scope.split() else ())
 
 
@@ -73,13 +75,16 @@ class ClientSettings:
 
     @classmethod
     def of(cls, client: Client) -> ClientSettings:
+        """The settings of ``client``."""
         values = {f.name: getattr(client, f.name) for f in dataclasses.fields(cls)}
         return cls(**_normalized(values))
 
     def replace(self, **changes) -> ClientSettings:
+        """A copy with ``changes``."""
         return dataclasses.replace(self, **_normalized(changes))
 
     def problems(self) -> list[Problem]:
+        """What is wrong with these settings (empty when they may be saved)."""
         return (self._identity_problems() + self._uri_problems() + self._grant_problems()
                 + self._lifetime_problems())
 
@@ -221,10 +226,6 @@ def update_client(client: Client, *, actor=None, **changes) -> UpdatedClient:
     return UpdatedClient(client, changed, secret)
 
 
-def find_client(client_id: str) -> Client | None:
-    return db.session.execute(db.select(Client).filter_by(client_id=client_id)).scalar_one_or_none()
-
-
 def active_client(client_id: str | None) -> Client | None:
     """The client with this id unless it is unknown or disabled."""
     client = find_client(client_id) if client_id else None
@@ -232,10 +233,12 @@ def active_client(client_id: str | None) -> Client | None:
 
 
 def list_clients() -> list[Client]:
+    """Every registered client, oldest first."""
     return list(db.session.execute(db.select(Client).order_by(Client.id)).scalars())
 
 
 def rotate_secret(client: Client, actor=None) -> str:
+    """Give a confidential client a new secret (returned once); the old one stops working."""
     if client.is_public:
         raise InvalidClientSettings([Problem(N_("A public client (auth method none) has no secret."))])
     secret = secrets.token_urlsafe(32)
@@ -245,8 +248,7 @@ def rotate_secret(client: Client, actor=None) -> str:
 
 
 def disable_client(client: Client, actor=None) -> None:
-    from idp.oidc.tokens import revoke_client_tokens
-
+    """Stop a client: no sign-in, every token it holds revoked."""
     client.disabled_at = now()
     revoke_client_tokens(client.client_id)
     audit.record("admin:client:disabled", actor=actor, client_id=client.client_id)
@@ -277,6 +279,7 @@ class RelyingPartyConfig:
 
 
 def relying_party_config(client: Client) -> RelyingPartyConfig:
+    """What the client's relying party needs to configure itself (never the secret)."""
     issuer = current_app.config["ISSUER"].rstrip("/")
     settings = {
         "issuer": current_app.config["ISSUER"],

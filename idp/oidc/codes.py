@@ -17,6 +17,7 @@ from idp.oidc.tokens import revoke_by_code
 
 def issue_code(*, client, user, session, redirect_uri, scope, nonce, code_challenge,
                code_challenge_method) -> str:
+    """Store a single-use authorization code for the request; returns it."""
     code, moment = secrets.token_urlsafe(32), now()
     lifetime = timedelta(seconds=current_app.config["OIDC"]["CODE_LIFETIME_SECONDS"])
     db.session.add(AuthorizationCode(

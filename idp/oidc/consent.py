@@ -24,6 +24,7 @@ def covers(user, client: Client, scope: str) -> bool:
 
 
 def grant(user, client: Client, scope: str) -> None:
+    """Record that the person allows the client ``scope`` (extends an earlier consent)."""
     consent = _find(user, client.client_id)
     if consent is None:
         consent = Consent(user_id=user.id, client_id=client.client_id, scopes=[])
@@ -46,6 +47,7 @@ def revoke(user, client_id: str) -> bool:
 
 
 def linked_clients(user) -> list[tuple[Consent, Client | None]]:
+    """The person's consents, each with its client (None if the client is gone)."""
     consents = db.session.execute(db.select(Consent).filter_by(user_id=user.id)).scalars()
     clients = {c.client_id: c for c in db.session.execute(db.select(Client)).scalars()}
     return [(c, clients.get(c.client_id)) for c in consents]

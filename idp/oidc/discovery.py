@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import secrets
 
@@ -11,6 +12,7 @@ from werkzeug.http import parse_etags, unquote_etag
 
 from idp.oidc.clients import SCOPES
 from idp.oidc.keys import SUPPORTED_ALGS, strong_etag
+from idp.oidc.signing import KEYS
 
 CLAIMS_SUPPORTED = [
     "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "azp", "at_hash", "sid", "amr",
@@ -20,50 +22,50 @@ CLAIMS_SUPPORTED = [
 ]
 
 
+ENDPOINTS = {
+    "authorization_endpoint": "/authorize", "token_endpoint": "/token",
+    "userinfo_endpoint": "/userinfo", "jwks_uri": "/jwks.json", "revocation_endpoint": "/revoke",
+    "introspection_endpoint": "/introspect", "end_session_endpoint": "/logout",
+}
+# What this provider supports whatever the config (OpenID Connect Discovery 1.0, section 3:
+# https://openid.net/specs/openid-connect-discovery-1_0.html#ProviderMetadata).
+CAPABILITIES = {
+    "scopes_supported": list(SCOPES),
+    "response_types_supported": ["code"],
+    "response_modes_supported": ["query", "form_post"],
+    "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+    "subject_types_supported": ["public"],
+    "id_token_signing_alg_values_supported": list(SUPPORTED_ALGS),
+    "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+    "revocation_endpoint_auth_methods_supported": [
+        "client_secret_basic", "client_secret_post", "none"],
+    "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+    "code_challenge_methods_supported": ["S256"],
+    "claims_supported": CLAIMS_SUPPORTED,
+    "claims_parameter_supported": False,
+    "request_parameter_supported": False,
+    "request_uri_parameter_supported": False,
+    "prompt_values_supported": ["none", "login", "consent", "select_account"],
+}
+MORE_CAPABILITIES = {
+    "claims_locales_supported": ["th", "en"],
+    "authorization_response_iss_parameter_supported": True,
+    "backchannel_logout_supported": True,
+    "backchannel_logout_session_supported": True,
+    "frontchannel_logout_supported": False,
+}
+
+
 def metadata(config=None) -> dict:
     """The provider's metadata for ``config`` (the current app's by default)."""
     config = config if config is not None else current_app.config
     issuer = config["ISSUER"].rstrip("/")
-
-    def url(path: str) -> str:
-        return issuer + path
-
     return {
         "issuer": config["ISSUER"],
-        "authorization_endpoint": url("/authorize"),
-        "token_endpoint": url("/token"),
-        "userinfo_endpoint": url("/userinfo"),
-        "jwks_uri": url("/jwks.json"),
-        "revocation_endpoint": url("/revoke"),
-        "introspection_endpoint": url("/introspect"),
-        "end_session_endpoint": url("/logout"),
-        "scopes_supported": list(SCOPES),
-        "response_types_supported": ["code"],
-        "response_modes_supported": ["query", "form_post"],
-        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
-        "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": list(SUPPORTED_ALGS),
-        "token_endpoint_auth_methods_supported": [
-            "client_secret_basic", "client_secret_post", "none",
-        ],
-        "revocation_endpoint_auth_methods_supported": [
-            "client_secret_basic", "client_secret_post", "none",
-        ],
-        "introspection_endpoint_auth_methods_supported": [
-            "client_secret_basic", "client_secret_post",
-        ],
-        "code_challenge_methods_supported": ["S256"],
-        "claims_supported": CLAIMS_SUPPORTED,
-        "claims_parameter_supported": False,
-        "request_parameter_supported": False,
-        "request_uri_parameter_supported": False,
-        "prompt_values_supported": ["none", "login", "consent", "select_account"],
+        **{name: issuer + path for name, path in ENDPOINTS.items()},
+        **copy.deepcopy(CAPABILITIES),
         "ui_locales_supported": list(config["LOCALES"]),
-        "claims_locales_supported": ["th", "en"],
-        "authorization_response_iss_parameter_supported": True,
-        "backchannel_logout_supported": True,
-        "backchannel_logout_session_supported": True,
-        "frontchannel_logout_supported": False,
+        **MORE_CAPABILITIES,
     }
 
 
@@ -112,8 +114,6 @@ class PublicDocuments:
 
     def jwks_document(self) -> tuple[bytes, str]:
         """The published JWK Set now, as JSON bytes and their ETag."""
-        from idp.oidc.server import KEYS
-
         return self.app.extensions[KEYS].jwks_document(self.app.extensions["idp.clock"].now())
 
 

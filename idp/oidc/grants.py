@@ -17,17 +17,17 @@ from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError
 from authlib.oidc.core.grants.util import is_openid_scope
 
 from idp import audit
-from idp.accounts import membership
 from idp.clock import now
 from idp.oidc import tokens
 from idp.oidc.codes import redeem_code
-from idp.oidc.policy import policy_problem
+from idp.oidc.policy import Refusal, may_get_tokens
 
 AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
 CODE_VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
 
 
 def s256(verifier: str) -> str:
+    """RFC 7636 4.2: BASE64URL(SHA256(verifier)), the S256 code challenge."""
     return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
 
 
@@ -48,17 +48,17 @@ def check_code_verifier(code, verifier: str | None) -> None:
 
 
 def usable_user(user, client=None):
-    """The user if the account may receive tokens now: not disabled, not expired, and
-    allowed by the client's policy (staff_only, permanent_only)."""
-    if user is None or not membership.is_usable(user, now()):
+    """The user if the account may receive tokens now at ``client`` (``policy.may_get_tokens``)."""
+    refusal = Refusal.ACCOUNT_DISABLED if user is None else may_get_tokens(user, client, now())
+    if refusal is None:
+        return user
+    if refusal.is_about_the_account:
         raise InvalidGrantError("the account is disabled or has expired")
-    problem = policy_problem(user, client)
-    if problem:
-        raise InvalidGrantError(f"this client's policy refuses the account ({problem})")
-    return user
+    raise InvalidGrantError(f"this client's policy refuses the account ({refusal})")
 
 
 def token_response(grant: tokens.Grant, include_refresh_token: bool) -> dict:
+    """The token response for ``grant``, with an ID token when ``openid`` was granted."""
     response, _ = tokens.issue(grant, include_refresh_token=include_refresh_token)
     if is_openid_scope(grant.scope):
         response["id_token"] = tokens.id_token(grant, access_token=response["access_token"])
@@ -69,15 +69,18 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = AUTH_METHODS
 
     def query_authorization_code(self, code, client):
+        """Authlib hook: the unused, unexpired code for this client (marked used at once)."""
         return redeem_code(code, client.client_id)
 
     def delete_authorization_code(self, authorization_code):
         """Nothing to do: ``redeem_code`` marked it used, and used codes are kept to detect reuse."""
 
     def authenticate_user(self, authorization_code):
+        """Authlib hook: the account the grant is for, if it may still get tokens."""
         return usable_user(authorization_code.user, self.request.client)
 
     def save_authorization_code(self, code, request):  # pragma: no cover - see codes.issue_code
+        """Authlib hook, unused: codes are issued by the authorization view."""
         raise NotImplementedError("codes are issued by idp.oidc.authorize, not by Authlib")
 
     def create_token_response(self):
@@ -106,6 +109,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         return tokens.PresentedToken(row, "refresh_token")
 
     def authenticate_user(self, refresh_token):
+        """Authlib hook: the account the grant is for, if it may still get tokens."""
         return usable_user(refresh_token.row.user, self.request.client)
 
     def revoke_old_credential(self, refresh_token):
@@ -151,6 +155,7 @@ class ClientCredentialsGrant(grants.ClientCredentialsGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 
     def create_token_response(self):
+        """Issue the service client's own access token (RFC 6749 4.4.3): no refresh token, no person."""
         client = self.request.client
         scope = service_scope(client, self.request.payload.scope)
         grant = tokens.Grant(client=client, user=None, scope=scope, sid=None, auth_time=None)

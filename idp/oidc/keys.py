@@ -35,9 +35,11 @@ class SigningKey:
     private_jwk: dict
 
     def is_published(self, at: datetime) -> bool:
+        """The key is still in the JWKS at ``at`` (not retired)."""
         return self.retires_at is None or self.retires_at > at
 
     def to_file(self) -> dict:
+        """The key's file contents (private JWK and its dates)."""
         return {
             "kid": self.kid,
             "alg": self.alg,
@@ -49,6 +51,7 @@ class SigningKey:
 
     @classmethod
     def from_file(cls, data: dict) -> SigningKey:
+        """The key stored in ``path``."""
         retires = data.get("retires_at")
         return cls(
             kid=data["kid"],
@@ -74,6 +77,7 @@ def strong_etag(body: bytes) -> str:
 
 
 def generate_private_jwk(alg: str) -> dict:
+    """A new private key for ``alg`` (RS256 or ES256)."""
     if alg == "RS256":
         return RSAKey.generate_key(2048, private=True).as_dict(private=True)
     if alg == "ES256":
@@ -93,6 +97,7 @@ class LoadedKey:
 def load(key: SigningKey) -> LoadedKey:
     # Importing an RSA JWK runs the key's consistency checks (tens of milliseconds): once per
     # key file change in a process, never per request.
+    """``key`` imported for signing, with its public JWK."""
     imported = _import(key.alg, key.private_jwk)
     public = {**imported.as_dict(private=False), "kid": key.kid, "alg": key.alg, "use": "sig"}
     return LoadedKey(key, imported, public)
@@ -148,15 +153,18 @@ class KeyStore:
         self._checked_at = None
 
     def keys(self) -> list[SigningKey]:
+        """Every key in the keys folder."""
         return [loaded.key for loaded in self._current()]
 
     def has_keys(self) -> bool:
+        """At least one key exists."""
         return bool(self._current())
 
     def _published(self, at: datetime) -> list[LoadedKey]:
         return [loaded for loaded in self._current() if loaded.key.is_published(at)]
 
     def published(self, at: datetime) -> list[SigningKey]:
+        """The keys in the JWKS at ``at``."""
         return [loaded.key for loaded in self._published(at)]
 
     def _active(self, alg: str, at: datetime) -> LoadedKey:
@@ -177,6 +185,7 @@ class KeyStore:
         return "active" if self.active(key.alg, at).kid == key.kid else "retiring"
 
     def jwks(self, at: datetime) -> dict:
+        """The public JWK set published at ``at``."""
         return {"keys": [loaded.public for loaded in self._published(at)]}
 
     def jwks_document(self, at: datetime) -> tuple[bytes, str]:
@@ -192,6 +201,7 @@ class KeyStore:
         return document
 
     def sign(self, claims: dict, alg: str, at: datetime, *, typ: str = "JWT") -> str:
+        """A JWT of ``claims`` signed by the active ``alg`` key."""
         loaded = self._active(alg, at)
         header = {"alg": alg, "kid": loaded.key.kid, "typ": typ}
         return jwt.encode(header, claims, loaded.imported, algorithms=[alg])
@@ -209,6 +219,7 @@ class KeyStore:
             raise ValueError("not a token signed by this issuer") from error
 
     def add(self, alg: str, at: datetime, activation_delay: timedelta) -> SigningKey:
+        """Create and publish an ``alg`` key that signs from ``at + activation_delay``."""
         key = SigningKey(
             kid=f"{alg.lower()}-{at:%Y%m%d}-{secrets.token_hex(4)}",
             alg=alg,
@@ -233,6 +244,7 @@ class KeyStore:
         return new
 
     def prune(self, at: datetime) -> None:
+        """Delete the key files no longer published at ``at``."""
         for key in self.keys():
             if not key.is_published(at):
                 self._delete(key)

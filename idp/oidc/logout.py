@@ -10,11 +10,13 @@ from datetime import timedelta
 from flask import current_app, g
 
 from idp import audit, outbound
+from idp.accounts.models import LoginSession
 from idp.clock import now, timestamp
 from idp.db import db
 from idp.oidc import tokens
 from idp.oidc.clients import active_client
 from idp.oidc.models import AuthorizationCode, Client
+from idp.oidc.signing import key_store
 
 log = logging.getLogger(__name__)
 BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
@@ -44,8 +46,6 @@ class LogoutRequest:
 
 def parse_logout_request(params) -> LogoutRequest:
     """Validate id_token_hint, client_id and post_logout_redirect_uri (exact match)."""
-    from idp.oidc.server import key_store
-
     claims = None
     if params.get("id_token_hint"):
         try:
@@ -68,8 +68,6 @@ def parse_logout_request(params) -> LogoutRequest:
 
 def logout_token(client: Client, sub: str, sid: str) -> str:
     """Back-Channel Logout 1.0, section 2.4: a signed JWT with ``events``, no ``nonce``."""
-    from idp.oidc.server import key_store
-
     moment = now()
     claims = {
         "iss": current_app.config["ISSUER"], "aud": client.client_id, "iat": timestamp(moment),
@@ -81,6 +79,7 @@ def logout_token(client: Client, sub: str, sid: str) -> str:
 
 
 def clients_in_session(sid: str) -> list[Client]:
+    """The enabled clients that got a code under session ``sid`` (back-channel logout goes to them)."""
     client_ids = db.session.execute(
         db.select(AuthorizationCode.client_id).where(AuthorizationCode.sid == sid).distinct()
     ).scalars()
@@ -135,8 +134,6 @@ def deliver(http: outbound.OutboundClient, client: Client, token: str) -> bool:
 def end_staff_only_access(user) -> None:
     """Staff-lost hook: revoke what staff-only clients hold for ``user`` and send their
     sessions a back-channel logout; other clients are not affected."""
-    from idp.accounts.models import LoginSession
-
     staff_only = {c.client_id: c for c in db.session.execute(
         db.select(Client).where(Client.staff_only.is_(True))).scalars()}
     if not staff_only:

@@ -19,6 +19,7 @@ from idp.db import UtcDateTime, db
 
 
 def digest(secret: str) -> str:
+    """The stored form of a secret or token: its SHA-256, hex."""
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
@@ -51,6 +52,7 @@ class Client(db.Model, ClientMixin):
 
     @property
     def is_public(self) -> bool:
+        """A public client (no secret: ``token_endpoint_auth_method`` none)."""
         return self.token_endpoint_auth_method == "none"
 
     @property
@@ -60,13 +62,16 @@ class Client(db.Model, ClientMixin):
 
     # --- Authlib ClientMixin hooks -------------------------------------------------------
     def get_client_id(self):
+        """Authlib hook: the client's id."""
         return self.client_id
 
     def get_default_redirect_uri(self):
         # Never guess: a request without redirect_uri is refused (OIDC Core 3.1.2.1 REQUIRED).
+        """Authlib hook: never a default redirect URI."""
         return None
 
     def get_allowed_scope(self, scope):
+        """Authlib hook: the requested scopes this client may have."""
         if not scope:
             return ""
         allowed = set(scope_to_list(self.scope))
@@ -77,19 +82,23 @@ class Client(db.Model, ClientMixin):
         return redirect_uri in self.redirect_uris
 
     def check_client_secret(self, client_secret):
+        """Authlib hook: ``secret`` matches the stored hash (constant time)."""
         if not self.client_secret_hash:
             return False
         return hmac.compare_digest(self.client_secret_hash, digest(client_secret))
 
     def check_endpoint_auth_method(self, method, endpoint):
+        """Authlib hook: the client authenticates at the token endpoint the registered way."""
         if self.disabled_at is not None:
             return False
         return method == self.token_endpoint_auth_method
 
     def check_response_type(self, response_type):
+        """Authlib hook: only ``code`` (the authorization code flow)."""
         return response_type == "code"
 
     def check_grant_type(self, grant_type):
+        """Authlib hook: the client is registered for ``grant_type``."""
         return grant_type in self.grant_types
 
 
@@ -117,21 +126,27 @@ class AuthorizationCode(db.Model):
 
     # --- Authlib AuthorizationCodeMixin hooks ---------------------------------------------
     def get_redirect_uri(self):
+        """Authlib hook: the redirect URI the code was issued for."""
         return self.redirect_uri
 
     def get_scope(self):
+        """Authlib hook: the scope granted with the code."""
         return self.scope
 
     def get_nonce(self):
+        """Authlib hook: the nonce of the authorization request."""
         return self.nonce
 
     def get_auth_time(self):
+        """Authlib hook: when the person signed in, as a timestamp."""
         return int(self.auth_time.timestamp())
 
     def get_acr(self):
+        """Authlib hook: the authentication context class reference, if any."""
         return self.acr
 
     def get_amr(self):
+        """Authlib hook: how the person signed in (``pwd``, ``otp``...)."""
         return self.amr or None
 
 
@@ -188,3 +203,8 @@ class PendingAuthorization(db.Model):
     flags: Mapped[list] = mapped_column(JSON, default=list)
     started_at: Mapped[datetime] = mapped_column(UtcDateTime)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+
+def find_client(client_id: str) -> Client | None:
+    """The client registered as ``client_id``, enabled or not."""
+    return db.session.execute(db.select(Client).filter_by(client_id=client_id)).scalar_one_or_none()

@@ -17,17 +17,18 @@ from idp.oidc.grants import (
     ClientCredentialsGrant,
     RefreshTokenGrant,
 )
-from idp.oidc.key_table import make_key_store
-from idp.oidc.keys import KeyStore
+from idp.oidc.signing import init_key_store
 
-SERVER, KEYS = "idp.oauth_server", "idp.key_store"
+SERVER = "idp.oauth_server"
 
 
 class IdpAuthorizationServer(AuthorizationServer):
     def query_client(self, client_id):
+        """Authlib hook: the enabled client with this id."""
         return active_client(client_id)
 
     def save_token(self, token, request):  # pragma: no cover - grants store their own tokens
+        """Authlib hook, unused: each grant stores its own tokens."""
         raise NotImplementedError("tokens are stored by idp.oidc.tokens.issue")
 
 
@@ -37,9 +38,11 @@ class TokenRevocation(RevocationEndpoint):
     CLIENT_AUTH_METHODS = AUTH_METHODS
 
     def query_token(self, token_string, token_type_hint):
+        """Authlib hook: the token row for the presented string."""
         return tokens.find(token_string, token_type_hint)
 
     def revoke_token(self, token, request):
+        """Authlib hook: revoke the grant's tokens and audit it."""
         tokens.revoke_row(token.row, "revoked_by_client")
         audit.record("oidc:token:revocation", subject=token.row.user, client_id=token.row.client_id)
 
@@ -50,12 +53,15 @@ class TokenIntrospection(IntrospectionEndpoint):
     CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 
     def query_token(self, token_string, token_type_hint):
+        """Authlib hook: the token row for the presented string."""
         return tokens.find(token_string, token_type_hint)
 
     def check_permission(self, token, client, request):
+        """Authlib hook: a client may introspect only its own tokens."""
         return token.check_client(client)
 
     def introspect_token(self, token):
+        """Authlib hook: RFC 7662 2.2, inactive unless usable now."""
         if not token.is_active():
             return {"active": False}
         row = token.row
@@ -76,6 +82,7 @@ class TokenIntrospection(IntrospectionEndpoint):
 
 
 def init_server(app: Flask) -> IdpAuthorizationServer:
+    """Build the app's Authlib server with our grants and endpoints, and its key store."""
     server = IdpAuthorizationServer(app)
     server.register_grant(AuthorizationCodeGrant)
     server.register_grant(RefreshTokenGrant)
@@ -83,13 +90,10 @@ def init_server(app: Flask) -> IdpAuthorizationServer:
     server.register_endpoint(TokenRevocation)
     server.register_endpoint(TokenIntrospection)
     app.extensions[SERVER] = server
-    app.extensions[KEYS] = make_key_store(app)  # the keys folder, or the database
+    init_key_store(app)
     return server
 
 
 def authorization_server() -> IdpAuthorizationServer:
+    """The current app's Authlib authorization server."""
     return current_app.extensions[SERVER]
-
-
-def key_store() -> KeyStore:
-    return current_app.extensions[KEYS]

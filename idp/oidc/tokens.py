@@ -22,8 +22,9 @@ from idp.clock import now, timestamp
 from idp.db import db
 from idp.metrics import refresh_reuse_detected, token_issued
 from idp.oidc.claims import user_claims
-from idp.oidc.models import Client, Token, digest
-from idp.oidc.policy import policy_problem
+from idp.oidc.models import Client, Token, digest, find_client
+from idp.oidc.policy import may_get_tokens
+from idp.oidc.signing import key_store
 
 
 def _lifetime(client: Client, kind: str) -> timedelta:
@@ -86,8 +87,6 @@ def issue(grant: Grant, *, include_refresh_token: bool) -> tuple[dict, Token]:
 
 def id_token(grant: Grant, *, access_token: str | None = None) -> str:
     """A signed ID token for ``grant`` (OIDC Core 2 and 3.1.3.6), ``exp`` capped at the account's."""
-    from idp.oidc.server import key_store
-
     moment = now()
     client = grant.client
     alg = client.id_token_signed_response_alg or current_app.config["OIDC"]["DEFAULT_SIGNING_ALG"]
@@ -127,30 +126,36 @@ class PresentedToken(TokenMixin):
 
     @property
     def expires_at(self) -> datetime | None:
+        """When this token (access or refresh) stops working."""
         return self.row.access_expires_at if self.kind == "access_token" else self.row.refresh_expires_at
 
     def check_client(self, client):
+        """Authlib hook: the token was issued to ``client``."""
         return self.row.client_id == client.client_id
 
     def get_scope(self):
+        """Authlib hook: the token's scope."""
         return self.row.scope
 
     def get_expires_in(self):
+        """Authlib hook: seconds from issue to expiry."""
         return max(0, int((self.expires_at - now()).total_seconds()))
 
     def is_expired(self):
+        """Authlib hook: the token is past its expiry."""
         return self.expires_at <= now()
 
     def is_revoked(self):
+        """Authlib hook: revoked, or a refresh token already used."""
         used = self.kind == "refresh_token" and self.row.refresh_used_at is not None
         return self.row.revoked_at is not None or used
 
     def get_user(self):
+        """Authlib hook: the account the token was issued for (None for a service client)."""
         return self.row.user
 
     def get_client(self):
-        from idp.oidc.clients import find_client
-
+        """Authlib hook: the client the token was issued to."""
         return find_client(self.row.client_id)
 
     def is_active(self) -> bool:
@@ -162,8 +167,7 @@ class PresentedToken(TokenMixin):
         if self.row.user_id is None:
             return client.check_grant_type("client_credentials")
         user = self.row.user
-        return (user is not None and membership.is_usable(user, now())
-                and policy_problem(user, client) is None)
+        return user is not None and may_get_tokens(user, client, now()) is None
 
 
 def find(token: str, hint: str | None = None) -> PresentedToken | None:
@@ -180,6 +184,7 @@ def find(token: str, hint: str | None = None) -> PresentedToken | None:
 
 
 def find_active_access_token(token: str) -> PresentedToken | None:
+    """The access token's row if it is usable now, else None."""
     found = find(token, "access_token")
     if found is None or found.kind != "access_token" or not found.is_active():
         return None
@@ -251,6 +256,7 @@ def _revoke(condition, reason: str, **details) -> int:
 
 
 def revoke_family(family_id: str, *, reason: str) -> int:
+    """Revoke every token of a refresh-token family (reuse detected, RFC 9700 4.14.2)."""
     return _revoke(Token.family_id == family_id, reason)
 
 
@@ -263,10 +269,12 @@ def revoke_by_code(code_hash: str) -> int:
 
 
 def revoke_session_tokens(sid: str) -> int:
+    """Revoke the tokens issued under a sign-in session."""
     return _revoke(Token.sid == sid, "session_ended")
 
 
 def revoke_user_tokens(user: User, reason: str) -> int:
+    """Revoke every token the account holds; returns how many."""
     return _revoke(Token.user_id == user.id, reason)
 
 
@@ -278,8 +286,10 @@ def revoke_user_client_tokens(user: User, client_ids: list[str], reason: str) ->
 
 
 def revoke_client_tokens(client_id: str) -> int:
+    """Revoke every token issued to a client."""
     return _revoke(Token.client_id == client_id, "client_disabled")
 
 
 def revoke_row(row: Token, reason: str) -> int:
+    """Revoke the row and its whole refresh family; returns how many rows."""
     return _revoke(or_(Token.id == row.id, Token.family_id == row.family_id), reason)

@@ -21,8 +21,9 @@ from idp.verification.views import BLUEPRINTS
 from idp.verification.views.staff import allow_document_upload
 
 
-def init_app(app: Flask, adapters: dict) -> None:
-    """Wire verification into ``app``; ``adapters`` may supply any external system (a dict)."""
+def init_app(app: Flask, adapters) -> None:
+    """Wire verification into ``app``; ``adapters`` (``idp.adapters.Adapters``) may supply any
+    external system (None: built from its config table)."""
     init_adapters(app, adapters)
     # Before CSRF protection, which parses the form: the upload route's own body limit applies.
     app.before_request(allow_document_upload)
@@ -30,15 +31,15 @@ def init_app(app: Flask, adapters: dict) -> None:
         app.register_blueprint(blueprint)
 
 
-def init_adapters(app: Flask, adapters: dict) -> None:
+def init_adapters(app: Flask, adapters) -> None:
     """DOPA, AD and DPIS behind their bulkheads, and the document store, into ``app.extensions``."""
     config, ext = app.config, app.extensions
-    registry = adapters.get("citizen_registry") or citizen_registry_from_config(
+    registry = adapters.citizen_registry or citizen_registry_from_config(
         config["DOPA"], clock=ext["idp.clock"])
     ext[identity.EXTENSION] = guard(registry, "DOPA", config["RESILIENCE"])
-    directory = adapters.get("staff_directory") or staff_directory_from_config(config["AD"])
+    directory = adapters.staff_directory or staff_directory_from_config(config["AD"])
     ext[staff.DIRECTORY] = guard(directory, "AD", config["RESILIENCE"])
-    hr = adapters.get("hr_system") or hr_system_from_config(config["DPIS"])
+    hr = adapters.hr_system or hr_system_from_config(config["DPIS"])
     ext[staff.HR_SYSTEM] = guard(hr, "DPIS", config["RESILIENCE"])
-    ext[applications.STORE] = adapters.get("document_store") or document_store_from_config(
+    ext[applications.STORE] = adapters.document_store or document_store_from_config(
         config["DOCUMENTS"])

@@ -14,7 +14,7 @@ console = admin_support.console  # the fixture, shared by the console tests
 def own_keys(app, tmp_path):
     """Keys of this test only (not the ones every other test signs with)."""
     from idp.oidc.keys import KeyStore
-    from idp.oidc.server import KEYS
+    from idp.oidc.signing import KEYS
 
     app.extensions[KEYS] = KeyStore(tmp_path)
     app.test_cli_runner().invoke(args=["keys", "rotate", "--now"])

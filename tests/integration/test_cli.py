@@ -81,7 +81,7 @@ def test_users_create_refuses_a_duplicate_email(app):
 
 def test_keys_rotate_publishes_a_next_key(app, tmp_path):
     from idp.oidc.keys import KeyStore
-    from idp.oidc.server import KEYS
+    from idp.oidc.signing import KEYS
 
     app.extensions[KEYS] = KeyStore(tmp_path)  # not the keys the other tests share
     run(app, "keys", "rotate", "--alg", "RS256", "--now")

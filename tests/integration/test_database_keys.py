@@ -37,7 +37,7 @@ def rotate(app, *args) -> str:
 
 
 def test_keys_are_stored_encrypted_and_sign(build):
-    from idp.oidc.server import KEYS
+    from idp.oidc.signing import KEYS
 
     app = build(database_keys())
     rotate(app, "--now")
@@ -54,7 +54,7 @@ def test_keys_are_stored_encrypted_and_sign(build):
 
 
 def test_a_rotation_on_one_instance_signs_at_the_other(build, clock):
-    from idp.oidc.server import KEYS
+    from idp.oidc.signing import KEYS
 
     a = build(database_keys())
     b = build(database_keys(), empty=False)

@@ -68,7 +68,7 @@ def test_readiness_is_503_when_redis_cannot_be_reached(build):
 
 def test_readiness_is_503_without_an_active_signing_key(build, tmp_path):
     from idp.oidc.keys import KeyStore
-    from idp.oidc.server import KEYS
+    from idp.oidc.signing import KEYS
 
     app = build({})
     app.extensions[KEYS] = KeyStore(tmp_path)  # an empty keys folder

@@ -53,7 +53,7 @@ def test_the_metadata_is_the_document_it_was_before(app, web):
 
 def test_a_rotation_changes_the_jwks_and_its_etag(app, web, tmp_path):
     from idp.oidc.keys import KeyStore
-    from idp.oidc.server import KEYS
+    from idp.oidc.signing import KEYS
 
     app.extensions[KEYS] = KeyStore(tmp_path)  # not the keys the other tests share
     app.test_cli_runner().invoke(args=["keys", "rotate", "--now"])

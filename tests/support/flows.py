@@ -124,7 +124,7 @@ def decode_jwt(app, token: str) -> dict:
     from joserfc.jwk import KeySet
 
     with app.app_context():
-        from idp.oidc.server import key_store
+        from idp.oidc.signing import key_store
 
         jwks = key_store().jwks(app.extensions["idp.clock"].now())
     return jwt.decode(token, KeySet.import_key_set(jwks)).claims

@@ -152,7 +152,7 @@ class LiveIdP:
     def sign(self, claims: dict, *, typ: str = "JWT") -> str:
         """``claims`` as a JWT signed with the IdP's active RS256 key."""
         from idp.clock import now
-        from idp.oidc.server import key_store
+        from idp.oidc.signing import key_store
 
         with self.app.app_context():
             return key_store().sign(claims, "RS256", now(), typ=typ)

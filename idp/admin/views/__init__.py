@@ -1,58 +1,8 @@
-"""The console's blueprint; one module of views per area."""
+"""The console's routes, one module of views per area; all on the ``admin`` blueprint."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
+from idp.admin.views import accounts, audit, clients, home, keys, mfa, review
+from idp.admin.views.common import bp, nav_context
 
-from flask import Blueprint, g, has_request_context, render_template
-from flask_babel import get_locale
-
-from idp.accounts.sessions import current_session
-from idp.admin import guard
-
-bp = Blueprint("admin", __name__, url_prefix="/admin")
-BANGKOK = ZoneInfo("Asia/Bangkok")
-BUDDHIST_ERA_OFFSET = 543
-
-
-@bp.errorhandler(403)
-def forbidden(_error):
-    return render_template("admin/forbidden.html"), 403
-
-
-def nav_context() -> dict:
-    """base.html links to the console for members who hold a console role; the console's own
-    menu shows only the areas the person may open."""
-    if not has_request_context():
-        return {}
-    session = current_session()
-    context = {"admin_console_link": bool(session and guard.roles_of(session.user))}
-    user = g.get("admin_user")
-    if user is not None:
-        context["admin_menu"] = {"clients": guard.may(user, guard.CLIENT_MANAGER),
-                                 "review": guard.may(user, guard.REVIEWER),
-                                 "admin": guard.may(user)}
-    return context
-
-
-@bp.app_template_filter("admin_datetime")
-def admin_datetime(moment: datetime | None, with_time: bool = True) -> str:
-    """Thai time; the year in the Buddhist era (พ.ศ.) on Thai pages, as DESIGN.md asks."""
-    if moment is None:
-        return "—"
-    local = moment.astimezone(BANGKOK)
-    year = local.year + (BUDDHIST_ERA_OFFSET if str(get_locale()) == "th" else 0)
-    day = f"{local:%d/%m}/{year}"
-    return f"{day} {local:%H:%M}" if with_time else day
-
-
-def problem_text(problem) -> str:
-    """An idp.oidc.clients.Problem in the page's language."""
-    from flask_babel import gettext
-
-    field = gettext(problem.field) if problem.field else ""
-    return gettext(problem.msgid, field=field, value=problem.shown_value)
-
-
-from idp.admin.views import accounts, audit, clients, home, keys, mfa, review  # noqa: E402,F401
+__all__ = ["accounts", "audit", "bp", "clients", "home", "keys", "mfa", "nav_context", "review"]

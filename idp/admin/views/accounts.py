@@ -9,7 +9,7 @@ from idp.accounts.service import find_by_sub
 from idp.admin import accounts as service
 from idp.admin import guard
 from idp.admin.forms import ExtendForm, ReasonForm, RolesForm, SearchForm
-from idp.admin.views import bp
+from idp.admin.views.common import bp
 from idp.db import db
 from idp.oidc.clients import N_
 
@@ -74,6 +74,7 @@ def _account_page(user, problems=(), status=200, **bound):
 @bp.get("/accounts/<sub>")
 @guard.role()
 def account_detail(sub: str):
+    """One account: overview, sessions, linked clients, recent events."""
     return _account_page(_user_or_404(sub))[0]
 
 
@@ -94,6 +95,7 @@ def _run(user, name, form, action, done: str, **extra):
 
 def _action_view(name: str, function, done: str, step_up: bool):
     def view(sub: str):
+        """Run the account action from its form, with a reason; refused actions are shown."""
         return _run(_user_or_404(sub), name, ReasonForm(prefix=name), function, _(done))
 
     view.__name__ = "account_" + name.replace("-", "_")
@@ -108,6 +110,7 @@ for _name, (_function, _done, _step_up) in ACTIONS.items():
 @bp.post("/accounts/<sub>/extend")
 @guard.role()
 def account_extend(sub: str):
+    """Set a temporary account's last day."""
     user = _user_or_404(sub)
     form = ExtendForm(prefix="extend")
     last_day = form.last_day.data if form.validate_on_submit() else None
@@ -118,6 +121,7 @@ def account_extend(sub: str):
 @bp.post("/accounts/<sub>/roles")
 @guard.role(step_up=True)
 def account_roles(sub: str):
+    """Change the account's console roles."""
     user = _user_or_404(sub)
     form = RolesForm(prefix="roles")
     return _run(user, "roles", form, service.set_roles, _("The roles are changed."),

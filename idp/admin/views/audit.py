@@ -9,7 +9,7 @@ from flask import Response, render_template, request, stream_with_context
 from idp import audit_chain
 from idp.admin import guard
 from idp.admin.audit_log import AuditFilter, export_csv, find_events
-from idp.admin.views import bp
+from idp.admin.views.common import bp
 from idp.clock import now
 
 
@@ -30,6 +30,7 @@ def _filter() -> AuditFilter:
 @bp.get("/audit")
 @guard.role()
 def audit_log():
+    """The audit log, filtered and paged."""
     selected = _filter()
     return render_template("admin/audit.html", selected=selected, events=find_events(selected),
                            chain=audit_chain.verify_chain() if request.args.get("verify") else None)
@@ -38,6 +39,7 @@ def audit_log():
 @bp.get("/audit.csv")
 @guard.role()
 def audit_export():
+    """The filtered audit log as a CSV download (audited)."""
     selected = _filter()
     name = f"audit-{now():%Y%m%d-%H%M%S}.csv"
     response = Response(stream_with_context(export_csv(selected)), mimetype="text/csv")

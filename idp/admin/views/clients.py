@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from idp.accounts.forms import EmptyForm
 from idp.admin import guard
 from idp.admin.forms import ClientForm, DeleteClientForm
-from idp.admin.views import bp, problem_text
+from idp.admin.views.common import bp, problem_text
 from idp.db import db
 from idp.oidc import clients
 
@@ -27,6 +27,7 @@ def _client_or_404(client_id: str):
 @bp.get("/clients")
 @guard.role(MANAGE)
 def clients_list():
+    """Every registered client."""
     return render_template("admin/clients_list.html", clients=clients.list_clients())
 
 
@@ -46,6 +47,7 @@ def _new_client_form() -> ClientForm:
 @bp.route("/clients/new", methods=["GET", "POST"])
 @guard.role(MANAGE, step_up=True)
 def client_new():
+    """Register a client; its secret is shown once."""
     form = _new_client_form()
     if request.method == "GET":
         return _form_page(form)
@@ -82,6 +84,7 @@ def _snippet(config, secret=None) -> str:
 @bp.get("/clients/<client_id>")
 @guard.role(MANAGE)
 def client_detail(client_id: str):
+    """One client's settings."""
     client = _client_or_404(client_id)
     config = clients.relying_party_config(client)
     return render_template("admin/client_detail.html", client=client, config=config,
@@ -92,6 +95,7 @@ def client_detail(client_id: str):
 @bp.route("/clients/<client_id>/edit", methods=["GET", "POST"])
 @guard.role(MANAGE, step_up=True)
 def client_edit(client_id: str):
+    """Change a client's settings."""
     client = _client_or_404(client_id)
     form = ClientForm()
     if request.method == "GET":
@@ -116,6 +120,7 @@ def client_edit(client_id: str):
 @bp.post("/clients/<client_id>/secret")
 @guard.role(MANAGE, step_up=True)
 def client_rotate_secret(client_id: str):
+    """Issue a new secret; the old one stops working at once."""
     client = _client_or_404(client_id)
     try:
         secret = clients.rotate_secret(client, actor=g.admin_user)
@@ -129,6 +134,7 @@ def client_rotate_secret(client_id: str):
 @bp.post("/clients/<client_id>/disable")
 @guard.role(MANAGE)
 def client_disable(client_id: str):
+    """Disable a client and revoke its tokens."""
     client = _client_or_404(client_id)
     if client.disabled_at is None:
         clients.disable_client(client, actor=g.admin_user)
@@ -140,6 +146,7 @@ def client_disable(client_id: str):
 @bp.post("/clients/<client_id>/enable")
 @guard.role(MANAGE)
 def client_enable(client_id: str):
+    """Let a disabled client sign people in again."""
     client = _client_or_404(client_id)
     if client.disabled_at is not None:
         clients.enable_client(client, actor=g.admin_user)
@@ -151,6 +158,7 @@ def client_enable(client_id: str):
 @bp.route("/clients/<client_id>/delete", methods=["GET", "POST"])
 @guard.role(MANAGE, step_up=True)
 def client_delete(client_id: str):
+    """Delete a client with its tokens, codes and consents."""
     client = _client_or_404(client_id)
     form = DeleteClientForm()
     if request.method == "GET":

@@ -6,12 +6,13 @@ from flask import g, render_template
 
 from idp.accounts.forms import EmptyForm
 from idp.admin import guard, mfa
-from idp.admin.views import bp
+from idp.admin.views.common import bp
 
 
 @bp.get("/")
 @guard.any_role()
 def home():
+    """The console's home page: the areas the person may open."""
     user = g.admin_user
     return render_template(
         "admin/home.html", user=user, roles=guard.roles_of(user), form=EmptyForm(),

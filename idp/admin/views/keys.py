@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 
 from idp.admin import guard
 from idp.admin.forms import KeyRotationForm
-from idp.admin.views import bp
+from idp.admin.views.common import bp
 from idp.db import db
 from idp.oidc import signing
 
@@ -15,12 +15,14 @@ from idp.oidc import signing
 @bp.get("/keys")
 @guard.role()
 def keys_list():
+    """The published signing keys and their states."""
     return render_template("admin/keys.html", keys=signing.published_keys(), form=KeyRotationForm())
 
 
 @bp.post("/keys/rotate")
 @guard.role(step_up=True)
 def keys_rotate():
+    """Publish new signing keys now."""
     form = KeyRotationForm()
     if not form.validate_on_submit():
         return render_template("admin/keys.html", keys=signing.published_keys(), form=form), 400

@@ -8,13 +8,14 @@ from flask_babel import gettext as _
 from idp.accounts.forms import EmptyForm
 from idp.admin import guard, mfa
 from idp.admin.forms import CodeForm
-from idp.admin.views import bp
+from idp.admin.views.common import bp
 from idp.db import db
 
 
 @bp.route("/mfa/enrol", methods=["GET", "POST"])
 @guard.any_role(second_factor=False)
 def mfa_enrol():
+    """Enrol a second factor (TOTP) before using the console."""
     user, session = g.admin_user, g.admin_session
     if mfa.is_enrolled(user):
         return redirect(url_for("admin.mfa_verify"))
@@ -36,6 +37,7 @@ def mfa_enrol():
 @bp.route("/mfa/verify", methods=["GET", "POST"])
 @guard.any_role(second_factor=False)
 def mfa_verify():
+    """Ask for the second factor (a TOTP or a recovery code)."""
     user, session = g.admin_user, g.admin_session
     if not mfa.is_enrolled(user):
         return redirect(url_for("admin.mfa_enrol"))
@@ -58,6 +60,7 @@ def mfa_verify():
 @bp.post("/mfa/recovery-codes")
 @guard.any_role(step_up=True)
 def mfa_recovery_codes():
+    """Show the recovery codes once, right after enrolment."""
     if not EmptyForm().validate_on_submit():
         return redirect(url_for("admin.home"))
     codes = mfa.regenerate_recovery_codes(g.admin_user)

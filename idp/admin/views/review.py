@@ -12,7 +12,7 @@ from wtforms.validators import DataRequired, Length
 from idp import audit
 from idp.accounts.forms import EmptyForm
 from idp.admin import guard
-from idp.admin.views import bp
+from idp.admin.views.common import bp
 from idp.clock import now
 from idp.db import db
 from idp.verification import applications
@@ -41,6 +41,7 @@ def _application_or_404(application_id: int) -> applications.StaffApplication:
 @bp.get("/review")
 @guard.role(guard.REVIEWER)
 def review_queue():
+    """The staff documents waiting for a reviewer, oldest first."""
     pending = applications.queue()
     return render_template("admin/review_queue.html", pending=pending, now=now())
 
@@ -48,6 +49,7 @@ def review_queue():
 @bp.get("/review/<int:application_id>")
 @guard.role(guard.REVIEWER)
 def review_detail(application_id: int):
+    """One application: the member, the document, the decision form."""
     application = _application_or_404(application_id)
     audit.record("admin:review:viewed", actor=g.admin_user, subject=application.user,
                  details={"application": application.id})
@@ -75,6 +77,7 @@ def names_differ(user) -> bool:
 @bp.get("/review/documents/<document_id>")
 @guard.role(guard.REVIEWER)
 def review_document(document_id: str):
+    """The uploaded document itself, for the reviewer (audited)."""
     application = applications.by_document_id(document_id)
     document = applications.store().open(document_id) if application else None
     if document is None:
@@ -102,6 +105,7 @@ def _decision_target(application_id: int):
 @bp.post("/review/<int:application_id>/approve")
 @guard.role(guard.REVIEWER)
 def review_approve(application_id: int):
+    """Approve the application: the member becomes verified staff."""
     application = _decision_target(application_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
@@ -112,6 +116,7 @@ def review_approve(application_id: int):
 @bp.post("/review/<int:application_id>/reject")
 @guard.role(guard.REVIEWER)
 def review_reject(application_id: int):
+    """Reject the application with a reason shown to the member."""
     application = _decision_target(application_id)
     form = RejectForm()
     if not form.validate_on_submit():
@@ -139,6 +144,7 @@ def _decide(application, decision, done):
 
 
 def age_in_days(moment, reference) -> int:
+    """How long the application has waited, in whole days."""
     return max(0, (reference - moment).days)
 
 

@@ -1,4 +1,4 @@
-"""``moc-idp documents``: the retention rule for staff-verification documents."""
+"""``moc-idp documents purge``: the retention rule for staff-verification documents."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import sys
 
 import click
 from flask.cli import with_appcontext
+
+from idp.verification.document_retention import purge
 
 
 @click.group("documents", help="Staff-verification documents: the retention rule.")
@@ -19,8 +21,6 @@ def documents_group():
 @with_appcontext
 def documents_purge(as_json):
     """Delete decided documents past [DOCUMENTS] RETENTION_DAYS (idempotent; for cron)."""
-    from idp.verification.document_retention import purge
-
     report = purge()
     if as_json:
         click.echo(json.dumps({"purged": report.purged, "failed": report.failed,

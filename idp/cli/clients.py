@@ -1,16 +1,74 @@
-"""``moc-idp clients create|update|show|enable|delete`` and ``moc-idp audit verify``: what the
-admin console does to clients, from the command line, on the same services."""
+"""``moc-idp clients``: register and manage OAuth clients, on the services the console uses."""
 
 from __future__ import annotations
 
 import json
-import sys
 
 import click
 from flask.cli import with_appcontext
 
-from idp.cli import _client_or_fail, _fail, clients_group
+from idp.cli.common import client_or_fail, fail
 from idp.db import db
+from idp.oidc.clients import (
+    DEFAULT_SCOPE,
+    InvalidClientSettings,
+    create_client,
+    delete_client,
+    disable_client,
+    enable_client,
+    list_clients,
+    relying_party_config,
+    rotate_secret,
+    update_client,
+)
+
+
+@click.group("clients", help="Register and manage OAuth clients.")
+def clients_group():
+    pass
+
+
+@clients_group.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def clients_list(as_json):
+    rows = [
+        {"client_id": c.client_id, "name": c.name, "auth_method": c.token_endpoint_auth_method,
+         "redirect_uris": c.redirect_uris, "trusted": c.trusted,
+         "disabled": c.disabled_at is not None}
+        for c in list_clients()
+    ]
+    if as_json:
+        click.echo(json.dumps(rows))
+        return
+    for row in rows:
+        state = "disabled" if row["disabled"] else "active"
+        click.echo(f"{row['client_id']}  {state:8}  {row['auth_method']:19}  {row['name']}")
+
+
+@clients_group.command("rotate-secret")
+@click.argument("client_id")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def clients_rotate_secret(client_id, as_json):
+    """Issue a new secret (shown once); the old one stops working at once."""
+    try:
+        secret = rotate_secret(client_or_fail(client_id))
+    except InvalidClientSettings as error:
+        fail(error.problems)
+    db.session.commit()
+    click.echo(json.dumps({"client_id": client_id, "client_secret": secret}) if as_json
+               else f"client_secret: {secret}")
+
+
+@clients_group.command("disable")
+@click.argument("client_id")
+@with_appcontext
+def clients_disable(client_id):
+    """Disable a client and revoke every token it holds."""
+    disable_client(client_or_fail(client_id))
+    db.session.commit()
+    click.echo(f"disabled {client_id}")
 
 
 def _lifetime(name):
@@ -59,8 +117,6 @@ def _given(settings: dict) -> dict:
 
 
 def _print_secret(client, secret, as_json, **extra):
-    from idp.oidc.clients import relying_party_config
-
     discovery = relying_party_config(client).discovery_url
     if as_json:
         click.echo(json.dumps({"client_id": client.client_id, "client_secret": secret,
@@ -78,11 +134,9 @@ def _print_secret(client, secret, as_json, **extra):
 @with_appcontext
 def clients_create(as_json, **settings):
     """Register a client; prints its id and, once, its secret."""
-    from idp.oidc.clients import DEFAULT_SCOPE, InvalidClientSettings, create_client
-
     given = _given(settings)
     if "name" not in given:
-        _fail(["--name is required"])
+        fail(["--name is required"])
     try:
         registered = create_client(
             given.pop("name"), given.pop("redirect_uris", []),
@@ -90,7 +144,7 @@ def clients_create(as_json, **settings):
             scope=given.pop("scope", DEFAULT_SCOPE), grant_types=given.pop("grant_types", None),
             **given)
     except InvalidClientSettings as error:
-        _fail(error.problems)
+        fail(error.problems)
     db.session.commit()
     _print_secret(registered.client, registered.client_secret, as_json)
 
@@ -101,12 +155,10 @@ def clients_create(as_json, **settings):
 @with_appcontext
 def clients_update(client_id, as_json, **settings):
     """Change the given settings of a client; the others stay as they are."""
-    from idp.oidc.clients import InvalidClientSettings, update_client
-
     try:
-        updated = update_client(_client_or_fail(client_id), **_given(settings))
+        updated = update_client(client_or_fail(client_id), **_given(settings))
     except InvalidClientSettings as error:
-        _fail(error.problems)
+        fail(error.problems)
     db.session.commit()
     if updated.client_secret or as_json:
         _print_secret(updated.client, updated.client_secret, as_json, changed=list(updated.changed))
@@ -119,9 +171,7 @@ def clients_update(client_id, as_json, **settings):
 @with_appcontext
 def clients_show(client_id):
     """The client's settings, as its relying party needs them (never the secret)."""
-    from idp.oidc.clients import relying_party_config
-
-    config = relying_party_config(_client_or_fail(client_id))
+    config = relying_party_config(client_or_fail(client_id))
     click.echo(json.dumps({"discovery_url": config.discovery_url, **config.settings}, indent=2,
                           ensure_ascii=False))
 
@@ -131,9 +181,7 @@ def clients_show(client_id):
 @with_appcontext
 def clients_enable(client_id):
     """Let a disabled client sign people in again."""
-    from idp.oidc.clients import enable_client
-
-    enable_client(_client_or_fail(client_id))
+    enable_client(client_or_fail(client_id))
     db.session.commit()
     click.echo(f"enabled {client_id}")
 
@@ -144,47 +192,9 @@ def clients_enable(client_id):
 @with_appcontext
 def clients_delete(client_id, yes):
     """Delete a client with its tokens, codes and consents (disable it to stop it for a while)."""
-    from idp.oidc.clients import delete_client
-
-    client = _client_or_fail(client_id)
+    client = client_or_fail(client_id)
     if not yes:
         click.confirm(f"Delete {client.name!r} ({client_id}) for good?", abort=True)
     delete_client(client)
     db.session.commit()
     click.echo(f"deleted {client_id}")
-
-
-# --- audit --------------------------------------------------------------------------------
-
-@click.group("audit", help="The audit log.")
-def audit_group():
-    pass
-
-
-@audit_group.command("seal")
-@with_appcontext
-def audit_seal():
-    """Link the events recorded since the last seal into the hash chain (a cron job may run
-    this; each process also seals in the background unless [AUDIT] SEAL_IN_BACKGROUND = false)."""
-    from flask import current_app
-
-    from idp.audit_chain import seal
-
-    sealed = seal(db.session, current_app.config["AUDIT"]["SEAL_BATCH_SIZE"])
-    click.echo(f"sealed {sealed} events")
-
-
-@audit_group.command("verify")
-@with_appcontext
-def audit_verify():
-    """Seal what is waiting, walk the hash chain; exit 1 naming the first event that does not
-    fit, else 0."""
-    from idp.audit_chain import verify_chain
-
-    report = verify_chain()
-    if report.ok:
-        click.echo(f"OK: {report.checked} events, chain head {report.head_hash}")
-        return
-    click.echo(f"BROKEN at event {report.broken_event_id}: {report.problem} "
-               f"({report.checked} events before it are intact)", err=True)
-    sys.exit(1)

@@ -1,4 +1,4 @@
-"""Sign-in, sign-out, the account page and the language switch."""
+"""Sign-in, sign-out, the account page and the language switch (blueprint ``accounts``)."""
 
 from __future__ import annotations
 
@@ -18,11 +18,11 @@ from flask_babel import gettext as _
 from idp import audit
 from idp.accounts import membership
 from idp.accounts.forms import EmptyForm, SignInForm
+from idp.accounts.pending import pending_request
 from idp.accounts.sessions import current_session, current_user, end_current_session, start_session
 from idp.accounts.sign_in import sign_in_with_password
 from idp.clock import now
 from idp.db import db
-from idp.oidc import consent, interactions
 from idp.urls import same_site_path
 
 bp = Blueprint("accounts", __name__)
@@ -30,29 +30,27 @@ bp = Blueprint("accounts", __name__)
 
 @bp.get("/")
 def index():
+    """The home page."""
     return render_template("index.html", user=current_user())
 
 
 def _after_sign_in(interaction_id: str | None, next_path: str | None = None):
-    if interactions.load(interaction_id):
-        return redirect(url_for("oidc.resume", interaction=interaction_id))
+    pending = pending_request(interaction_id)
+    if pending is not None:
+        return redirect(pending.resume_url)
     return redirect(same_site_path(next_path, url_for("accounts.account")))
-
-
-def _hinted_email(interaction_id: str | None) -> str:
-    entry = interactions.load(interaction_id)
-    return (entry or {}).get("params", {}).get("login_hint", "") if entry else ""
 
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
+    """The sign-in page; resumes a pending request (or ``next``) once signed in."""
     interaction_id = request.values.get("interaction") or None
-    entry = interactions.load(interaction_id)
-    if entry:
-        g.ui_locales = tuple(entry["params"].get("ui_locales", "").split())
+    pending = pending_request(interaction_id)
+    if pending is not None:
+        g.ui_locales = pending.ui_locales
     form = SignInForm(interaction=interaction_id, next=request.args.get("next", ""))
     if request.method == "GET":
-        form.email.data = form.email.data or _hinted_email(interaction_id)
+        form.email.data = form.email.data or (pending.login_hint if pending else "")
         return render_template("accounts/login.html", form=form, user=current_user())
     if not form.validate_on_submit():
         return render_template("accounts/login.html", form=form, user=current_user()), 400
@@ -80,6 +78,7 @@ def _sign_in(form: SignInForm, interaction_id: str | None):
 
 @bp.post("/signout")
 def signout():
+    """End the browser's session."""
     form = EmptyForm()
     if form.validate_on_submit():
         end_current_session(reason="signout")
@@ -90,6 +89,7 @@ def signout():
 
 @bp.get("/account")
 def account():
+    """The account page: membership, identity, staff status, linked applications."""
     session_ = current_session()
     if session_ is None:
         return redirect(url_for("accounts.login"))
@@ -98,19 +98,7 @@ def account():
         "accounts/account.html", user=user, form=EmptyForm(),
         expired=membership.is_expired(user, now()),
         days_left=membership.days_left(user, now()),
-        linked=consent.linked_clients(user),
     )
-
-
-@bp.post("/account/applications/<client_id>/revoke")
-def revoke_application(client_id: str):
-    user = current_user()
-    if user is None:
-        return redirect(url_for("accounts.login"))
-    if EmptyForm().validate_on_submit() and consent.revoke(user, client_id):
-        db.session.commit()
-        flash(_("Access for this application has been removed."))
-    return redirect(url_for("accounts.account"))
 
 
 @bp.get("/lang/<code>")

@@ -32,6 +32,7 @@ RESET_TOKEN = "password_reset_token"
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
 def forgot():
+    """Ask for a password-reset link by email (the same answer whether or not the account exists)."""
     form = ForgotPasswordForm()
     if request.method == "GET" or not form.validate_on_submit():
         status = 400 if request.method == "POST" else 200
@@ -88,6 +89,7 @@ def _reset_form(token: str):
 
 @bp.route("/account/password", methods=["GET", "POST"])
 def change():
+    """Change the password of the signed-in account."""
     user = current_user()
     if user is None:
         return redirect(url_for("accounts.login"))

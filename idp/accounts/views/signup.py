@@ -47,6 +47,7 @@ def _registration(form: SignupForm) -> Registration:
 
 @bp.route("/signup", methods=["GET", "POST"])
 def signup():
+    """Create an account (seed 3.3)."""
     form = SignupForm(interaction=request.args.get("interaction"))
     if request.method == "GET":
         if form.interaction.data:
@@ -86,6 +87,7 @@ def _send_verification(user) -> None:
 
 @bp.route("/signup/membership", methods=["GET", "POST"])
 def membership():
+    """Choose the membership: verify the identity now, or stay temporary (seed 3.4)."""
     user = current_user()
     if user is None:
         return redirect(url_for("accounts.login"))
@@ -104,6 +106,7 @@ def membership():
 
 @bp.get("/email/verify")
 def verify_email():
+    """Confirm the email from the link mailed at signup."""
     try:
         confirm_email(request.args.get("token", ""))
         flash(_("Thank you. Your email is confirmed."))
@@ -116,6 +119,7 @@ def verify_email():
 
 @bp.post("/email/resend")
 def resend_verification():
+    """Mail the email-confirmation link again."""
     user = current_user()
     if user is None or not EmptyForm().validate_on_submit():
         return redirect(url_for("accounts.login"))

@@ -1,0 +1,37 @@
+"""Discovery and JWKS: served by ``discovery.PublicDocuments`` before the app; these views
+only name the routes (url_for) and answer when the middleware is not in front."""
+
+from __future__ import annotations
+
+from flask import current_app, request
+
+from idp.clock import now
+from idp.oidc import discovery
+from idp.oidc.signing import key_store
+from idp.oidc.views.common import bp
+
+
+@bp.record_once
+def _serve_public_documents(state) -> None:
+    state.app.wsgi_app = discovery.PublicDocuments(state.app, state.app.wsgi_app)
+
+
+def _document(body_and_etag: tuple[bytes, str]):
+    body, etag = body_and_etag
+    response = current_app.response_class(body, mimetype="application/json")
+    response.set_etag(etag.strip('"'))
+    response.headers["Cache-Control"] = (
+        f"public, max-age={current_app.config['SERVER']['METADATA_MAX_AGE_SECONDS']}")
+    return response.make_conditional(request)
+
+
+@bp.get("/.well-known/openid-configuration")
+def openid_configuration():
+    """OpenID Connect Discovery 1.0, section 4: the provider's metadata."""
+    return _document(discovery.PublicDocuments(current_app, None).discovery_document())
+
+
+@bp.get("/jwks.json")
+def jwks():
+    """The public signing keys (RFC 7517), the next and retiring ones included."""
+    return _document(key_store().jwks_document(now()))
