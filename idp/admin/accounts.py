@@ -24,7 +24,7 @@ from idp.clock import now
 from idp.db import db
 from idp.oidc import consent, tokens
 from idp.oidc.clients import N_
-from idp.verification import binding, notices, staff
+from idp.verification import identity, notices, staff
 from idp.verification.citizen_id import is_valid_citizen_id, mask_citizen_id, normalize_citizen_id
 
 SEARCH_LIMIT = 50
@@ -157,11 +157,11 @@ def revoke_staff(user: User, *, actor: User, reason: str) -> None:
 
 
 def unlink_identity(user: User, *, actor: User, reason: str) -> None:
-    """Unbind the DOPA-verified person from the account (see ``verification.binding``)."""
+    """Unbind the DOPA-verified person from the account (see ``verification.identity``)."""
     reason = _check(actor, user, reason)
     try:
-        report = binding.unlink_identity(user, reason=reason, actor=actor)
-    except binding.NothingToUnlink:
+        report = identity.unlink_identity(user, reason=reason, actor=actor)
+    except identity.NothingToUnlink:
         raise AccountActionRefused(N_("This account has no verified identity to unlink.")) from None
     audit.record("admin:account:identity_unlinked", actor=actor, subject=user, details={
         "reason": reason, "sessions_ended": report.sessions_ended,

@@ -11,7 +11,7 @@ from idp.accounts.service import find_by_email
 from idp.accounts.sign_in import unlock_sign_in
 from idp.cli.common import fail
 from idp.db import db
-from idp.verification.binding import NothingToUnlink, unlink_identity
+from idp.verification.identity import NothingToUnlink, unlink_identity
 
 
 @click.group("accounts", help="Member accounts: jobs for cron, and sign-in unlock.")

@@ -8,7 +8,7 @@ import sys
 import click
 from flask.cli import with_appcontext
 
-from idp.verification.document_retention import purge
+from idp.verification.documents.retention import purge
 
 
 @click.group("documents", help="Staff-verification documents: the retention rule.")

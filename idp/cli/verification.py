@@ -11,7 +11,7 @@ from flask.cli import with_appcontext
 
 from idp.cli.common import fail
 from idp.verification.citizen_id import is_valid_citizen_id, normalize_citizen_id
-from idp.verification.service import reset_attempts
+from idp.verification.identity import reset_attempts
 
 
 @click.group("verification", help="Identity checks with DOPA.")

@@ -13,7 +13,7 @@ from idp.accounts import pending, sessions
 from idp.oidc import interactions, logout
 from idp.oidc.server import init_server
 from idp.oidc.views import applications, bp
-from idp.verification import binding, staff
+from idp.verification import identity, staff
 
 # Called by relying parties' servers with their own credentials, never by the person's browser.
 SERVER_TO_SERVER_ENDPOINTS = ("token", "revoke", "introspect", "userinfo")
@@ -39,7 +39,7 @@ def _listen_to_the_other_packages(app: Flask) -> None:
     with app.app_context():
         sessions.on_session_ended(logout.notify_backchannel)
     staff.on_staff_lost(app, logout.end_staff_only_access)
-    binding.on_identity_unlinked(app, logout.end_identity_access)
+    identity.on_identity_unlinked(app, logout.end_identity_access)
     app.teardown_appcontext(logout.deliver_pending)
 
 

@@ -742,8 +742,7 @@ def test_config_mistakes_are_refused_with_the_key_named(table, message):
     assert message in str(raised.value)
 
 
-@pytest.mark.parametrize("module", ["dopa.gdx", "dopa.soap", "dopa.file", "dopa.role", "dopa",
-                                    "dopa_gdx", "dopa_soap", "dopa_file"])
+@pytest.mark.parametrize("module", ["dopa.gdx", "dopa.soap", "dopa.file", "dopa.role", "dopa"])
 def test_each_dopa_module_can_be_imported_first(module):
     code = (f"import idp.verification.{module}\n"
             "from idp.verification.dopa import BACKENDS\n"

@@ -60,7 +60,7 @@ def test_a_verified_account_cannot_rebind_itself_to_another_person(app, make_use
 
 
 def test_the_same_citizen_id_may_verify_again_and_updates_the_names(app, make_user, tmp_path):
-    from idp.verification.dopa_file import FileCitizenRegistry
+    from idp.verification.dopa.file import FileCitizenRegistry
 
     web = member(app, make_user, "a@example.com")
     check(web, SOMCHAI)

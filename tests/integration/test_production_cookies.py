@@ -16,7 +16,7 @@ HSTS = "max-age=31536000; includeSubDomains"
 def production(build, tmp_path):
     from idp.accounts.pdpa import generate_key
     from idp.verification.ad import FileStaffDirectory
-    from idp.verification.dopa_file import FileCitizenRegistry
+    from idp.verification.dopa.file import FileCitizenRegistry
     from idp.verification.dpis import FileHrSystem
 
     stand_ins = {"citizen_registry": FileCitizenRegistry(_empty(tmp_path, "persons")),

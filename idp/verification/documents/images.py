@@ -4,7 +4,7 @@ A phone photo carries EXIF (GPS position, camera, time), and images may carry XM
 profiles and comments. The image is turned upright by its EXIF orientation, its pixels copied
 into a new image with no ``info``, and that saved as a new JPEG or PNG: nothing but the
 pixels survives. PDFs are stored as they came (their content was checked in
-``document_checks``).
+``documents.checks``).
 """
 
 from __future__ import annotations
