@@ -51,7 +51,7 @@ def check_redis(app: Flask) -> None:
 
 def check_signing_key(app: Flask) -> None:
     """An active signing key of the default algorithm (raises ``NoSigningKey`` otherwise)."""
-    from idp.oidc.server import key_store
+    from idp.oidc.signing import key_store
 
     key_store().active(app.config["OIDC"]["DEFAULT_SIGNING_ALG"],
                        app.extensions["idp.clock"].now())

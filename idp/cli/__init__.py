@@ -6,11 +6,14 @@ One module per command group (``clients.py``, ``accounts.py``, ...), the shared 
 
 from __future__ import annotations
 
+import os
+import sys
+
 import click
 from flask.cli import FlaskGroup
 
 from idp import create_app
-from idp.gunicorn_config import prepare_metrics_folder, settings
+from idp.gunicorn_config import MULTIPROC, prepare_metrics_folder, settings
 from idp.server_app import ProductionServer
 
 
@@ -32,6 +35,12 @@ def main():
 @click.option("--threads", type=int, help="Threads per worker; more than 1 uses gthread ([SERVER] THREADS).")
 def serve(host, port, workers, threads):
     """Run the IdP under its production server (gunicorn); SIGTERM stops it gracefully."""
-    prepare_metrics_folder()  # before the workers' metrics are first written
+    if MULTIPROC not in os.environ:
+        # prometheus-client chooses its multiprocess mode when first imported, which loading
+        # this command has already done: start again with the workers' shared folder named.
+        prepare_metrics_folder()
+        os.execv(sys.executable, [sys.executable, "-c", "from idp.cli import main; main()",
+                                  *sys.argv[1:]])
+    prepare_metrics_folder()  # empties the folder of a previous run's files
     _create_app()  # an unsafe configuration is refused here, before any worker starts
     ProductionServer(settings(host, port, workers, threads)).run()
