@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -75,3 +76,12 @@ def count_problems(redirect_uris, post_logout_redirect_uris) -> list[Problem]:
              (post_logout_redirect_uris, N_("post-logout redirect URIs")))
     return [Problem(N_("At most %(value)s %(field)s may be registered for one client."), label,
                     str(most)) for uris, label in lists if len(uris) > most]
+
+
+def new_client_id() -> str:
+    """24 random URL-safe characters that never start with "-" (a command line would read
+    such an id as an option: ``moc-idp clients disable -x...``)."""
+    while True:
+        client_id = secrets.token_urlsafe(18)
+        if not client_id.startswith("-"):
+            return client_id

@@ -16,6 +16,7 @@ from sqlalchemy import delete
 from idp import audit
 from idp.clock import now
 from idp.db import db
+from idp.oidc import client_checks
 from idp.oidc.client_checks import N_, InvalidClientSettings, Problem, count_problems, uri_problems
 from idp.oidc.models import AuthorizationCode, Client, Consent, Token, digest, find_client
 from idp.oidc.tokens import revoke_client_tokens
@@ -191,7 +192,7 @@ def create_client(name: str, redirect_uris=(), *, post_logout_redirect_uris=(),
     if problems:
         raise InvalidClientSettings(problems)
     secret = None if wanted.token_endpoint_auth_method == "none" else secrets.token_urlsafe(32)
-    client = Client(client_id=secrets.token_urlsafe(18), created_at=now(),
+    client = Client(client_id=client_checks.new_client_id(), created_at=now(),
                     client_secret_hash=digest(secret) if secret else None)
     _apply(client, wanted)
     db.session.add(client)
