@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlalchemy.exc import IntegrityError
+
 from idp import audit
 from idp.clock import now
 from idp.db import db
@@ -33,6 +35,20 @@ def grant(user, client: Client, scope: str) -> None:
     consent.granted_at = now()
     audit.record("oidc:consent:granted", actor=user, subject=user, client_id=client.client_id,
                  details={"scopes": consent.scopes})
+
+
+def grant_and_commit(user, client: Client, scope: str) -> None:
+    """``grant``, committed. When a parallel request stored this person's first consent for
+    the client a moment earlier (one row per person and client), extend that row instead."""
+    for last_try in (False, True):
+        grant(user, client, scope)
+        try:
+            db.session.commit()
+            return
+        except IntegrityError:
+            db.session.rollback()
+            if last_try:
+                raise
 
 
 def revoke(user, client_id: str) -> bool:

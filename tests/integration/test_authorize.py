@@ -251,3 +251,26 @@ def test_removing_an_application_on_the_account_page_revokes_consent_and_tokens(
     assert flow.web.get("/userinfo", headers={
         "Authorization": f"Bearer {tokens['access_token']}"}).status_code == 401
     assert flow.authorize().headers["Location"].startswith("/consent")
+
+
+def test_consent_stored_by_a_parallel_request_is_extended_not_a_server_error(app, flow, monkeypatch):
+    """Two consent pages of one person and client sent at once: the second finds no row when
+    it looks, the first then stores one, and the second's insert meets the unique row."""
+    from tests.support.flows import csrf_token
+
+    flow.code()  # the first consent: a row now exists
+    location = flow.authorize(prompt="consent").headers["Location"]
+    page = flow.web.get(location).get_data(as_text=True)
+    from idp.oidc import consent
+
+    real_find, looked = consent._find, []
+
+    def find_late(user, client_id):  # as if the parallel request had not committed yet
+        looked.append(client_id)
+        return None if len(looked) == 1 else real_find(user, client_id)
+
+    monkeypatch.setattr(consent, "_find", find_late)
+    response = flow.web.post("/consent", data={"csrf_token": csrf_token(page), "decision": "allow",
+                                               "interaction": query_of(location)["interaction"]})
+    assert response.status_code == 302 and "/authorize/resume" in response.headers["Location"]
+    assert len(looked) == 2

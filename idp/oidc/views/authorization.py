@@ -150,8 +150,7 @@ def consent_page():
         interactions.discard(interaction_id)
         return error_response(authorize.RedirectableError(
             "access_denied", "the person declined", request_))
-    consent.grant(session.user, client, scope)
-    db.session.commit()
+    consent.grant_and_commit(session.user, client, scope)
     interactions.flag(interaction_id, "consent_given")
     return redirect(url_for("oidc.resume", interaction=interaction_id))
 
