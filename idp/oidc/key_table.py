@@ -15,17 +15,15 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 from datetime import datetime
 
 import sqlalchemy as sa
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import Flask
 from sqlalchemy.orm import Mapped, mapped_column
 
-from idp.accounts.pdpa import _b64, _unb64
 from idp.db import UtcDateTime, db
+from idp.keyring import KeyRing, ring_problems
 from idp.oidc.keys import KeyStore, SigningKey
 
 log = logging.getLogger("idp.oidc.keys")
@@ -48,50 +46,35 @@ class StoredSigningKey(db.Model):
 
 
 class KeyEncryption:
-    """AES-256-GCM under named key-encryption keys; new values use the current one."""
+    """Private JWKs sealed in the key ring of ``[OIDC] KEY_ENCRYPTION_KEYS``, bound to their kid
+    (a ciphertext moved to another key's row does not decrypt)."""
 
-    def __init__(self, keys: dict[str, bytes], current: str):
-        self.keys, self.current = keys, current
+    def __init__(self, ring: KeyRing):
+        self.ring = ring
 
     def seal(self, kid: str, jwk: dict) -> str:
-        nonce = os.urandom(12)
-        sealed = AESGCM(self.keys[self.current]).encrypt(nonce, json.dumps(jwk).encode(),
-                                                         _associated(kid))
-        return f"{self.current}:{_b64(nonce)}:{_b64(sealed)}"
+        return self.ring.seal(json.dumps(jwk).encode(), b"moc-idp:signing-key:" + kid.encode())
 
     def open(self, kid: str, stored: str) -> dict:
-        kek, nonce, sealed = stored.split(":")
-        return json.loads(AESGCM(self.keys[kek]).decrypt(_unb64(nonce), _unb64(sealed),
-                                                         _associated(kid)))
-
-
-def _associated(kid: str) -> bytes:
-    # A ciphertext moved to another key's row does not decrypt.
-    return b"moc-idp:signing-key:" + kid.encode()
+        return json.loads(self.ring.open(stored, b"moc-idp:signing-key:" + kid.encode()))
 
 
 def encryption_from_config(oidc: dict, secret_key: str) -> KeyEncryption:
     """The KEK from ``[OIDC]``; development without one derives it from SECRET_KEY."""
     if oidc.get("KEY_ENCRYPTION_KEYS"):
-        keys = {name: _unb64(value) for name, value in oidc["KEY_ENCRYPTION_KEYS"].items()}
-        return KeyEncryption(keys, oidc["CURRENT_KEY_ENCRYPTION_KEY"])
-    return KeyEncryption({"dev": hashlib.sha256(f"signing-kek:{secret_key}".encode()).digest()},
-                         "dev")
+        return KeyEncryption(KeyRing.from_config(oidc["KEY_ENCRYPTION_KEYS"],
+                                                 oidc["CURRENT_KEY_ENCRYPTION_KEY"]))
+    derived = hashlib.sha256(f"signing-kek:{secret_key}".encode()).digest()
+    return KeyEncryption(KeyRing({"dev": derived}, "dev"))
 
 
 def key_encryption_problems(oidc: dict) -> list[str]:
     """Why ``[OIDC]`` cannot protect signing keys stored in the database in production."""
     if oidc.get("KEY_STORE", "folder") != "database":
         return []
-    keys = oidc.get("KEY_ENCRYPTION_KEYS") or {}
-    if not keys:
-        return ["[OIDC] KEY_ENCRYPTION_KEYS is empty (generate one: moc-idp pdpa generate-key)"]
-    problems = []
-    if oidc.get("CURRENT_KEY_ENCRYPTION_KEY") not in keys:
-        problems.append("[OIDC] CURRENT_KEY_ENCRYPTION_KEY does not name one of KEY_ENCRYPTION_KEYS")
-    problems += [f"[OIDC] key-encryption key {name!r} is not 32 bytes (base64url)"
-                 for name, value in keys.items() if len(_unb64(value)) != 32]
-    return problems
+    return ring_problems("OIDC", oidc.get("KEY_ENCRYPTION_KEYS") or {},
+                         oidc.get("CURRENT_KEY_ENCRYPTION_KEY"), keys_name="KEY_ENCRYPTION_KEYS",
+                         current_name="CURRENT_KEY_ENCRYPTION_KEY")
 
 
 class DatabaseKeyStore(KeyStore):
