@@ -244,6 +244,25 @@ def configured_stand_ins(config: dict) -> list[str]:
     ]
 
 
+# argon2id's own floor (RFC 9106 section 3.1, https://www.rfc-editor.org/rfc/rfc9106#section-3.1:
+# t >= 1, p >= 1, m >= 8p KiB), and the least work of OWASP's recommended argon2id settings
+# (m=7168 KiB with t=5), below which production refuses to hash passwords.
+LEAST_PASSWORD_WORK = 7168 * 5
+
+
+def password_problems(config: dict) -> list[str]:
+    """Why ``[PASSWORDS]`` cannot hash (any mode), or hashes too cheaply (production)."""
+    settings = config["PASSWORDS"]
+    t, m, p = (settings.get(key) for key in ("TIME_COST", "MEMORY_COST_KIB", "PARALLELISM"))
+    if not all(type(value) is int and value >= 1 for value in (t, m, p)) or m < 8 * p:
+        return ["[PASSWORDS] needs whole numbers TIME_COST >= 1, PARALLELISM >= 1 and "
+                "MEMORY_COST_KIB >= 8 x PARALLELISM (RFC 9106)"]
+    if config["MODE"] == "production" and m * t < LEAST_PASSWORD_WORK:
+        return [f"[PASSWORDS] MEMORY_COST_KIB x TIME_COST = {m * t} is below the least OWASP "
+                f"argon2id setting ({LEAST_PASSWORD_WORK}: 7168 KiB x 5)"]
+    return []
+
+
 def check_config(config: dict, *, keys_present: bool) -> list[str]:
     """Every reason this configuration must not run; empty when it may."""
     problems = []
@@ -252,6 +271,7 @@ def check_config(config: dict, *, keys_present: bool) -> list[str]:
         problems.append(f"ISSUER {issuer!r} is not an absolute http(s) URL")
     if config["MODE"] not in ("development", "production"):
         problems.append(f"MODE must be 'development' or 'production', not {config['MODE']!r}")
+    problems += password_problems(config)
     if config["MODE"] != "production":
         return problems
     if config["SECRET_KEY"] in ("", DEVELOPMENT_SECRET_KEY) or len(config["SECRET_KEY"]) < 32:

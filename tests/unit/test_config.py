@@ -79,3 +79,16 @@ def test_example_config_file_documents_a_loadable_configuration():
     for table, defaults in DEFAULTS.items():
         if isinstance(defaults, dict):
             assert set(defaults) <= set(config[table]), table
+
+
+def test_password_parameters_argon2_cannot_use_are_refused_in_every_mode():
+    for bad in ({"TIME_COST": 0}, {"MEMORY_COST_KIB": 4}, {"PARALLELISM": "2"}):
+        config = load_config({"PASSWORDS": bad}, environ={})
+        assert any("[PASSWORDS]" in p for p in check_config(config, keys_present=True)), bad
+
+
+def test_production_refuses_password_hashing_cheaper_than_owasp_allows():
+    cheap = production(PASSWORDS={"TIME_COST": 1, "MEMORY_COST_KIB": 8192, "PARALLELISM": 1})
+    assert [p for p in check_config(cheap, keys_present=True) if "[PASSWORDS]" in p]
+    assert check_config(production(PASSWORDS={"TIME_COST": 5, "MEMORY_COST_KIB": 7168}),
+                        keys_present=True) == []
