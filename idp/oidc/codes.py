@@ -44,12 +44,13 @@ def redeem_code(code: str, client_id: str) -> AuthorizationCode | None:
         .values(used_at=moment)
         .execution_options(synchronize_session=False)
     ).rowcount == 1
+    # populate_existing: the row as the UPDATE left it, even if this session held it already.
     record = db.session.execute(
         db.select(AuthorizationCode).filter_by(code_hash=hashed)
+        .execution_options(populate_existing=True)
     ).scalar_one_or_none()
     if record is None:
         return None
-    db.session.refresh(record)
     if not won:
         revoke_by_code(hashed)
         audit.record("oidc:code:reused", subject=record.user, client_id=record.client_id)

@@ -198,12 +198,8 @@ def claim_refresh_token(token: str) -> Token | None:
     (RFC 9700 4.14.2: refresh token rotation with reuse detection).
     """
     hashed, moment = digest(token), now()
-    family_id = db.session.execute(
-        db.select(Token.family_id).where(Token.refresh_token_hash == hashed)
-    ).scalar_one_or_none()
-    if family_id is None:
+    if not lock_family_of(hashed):
         return None
-    lock_family(family_id)
     won = db.session.execute(
         update(Token)
         .where(Token.refresh_token_hash == hashed, Token.refresh_used_at.is_(None),
@@ -211,10 +207,11 @@ def claim_refresh_token(token: str) -> Token | None:
         .values(refresh_used_at=moment)
         .execution_options(synchronize_session=False)
     ).rowcount == 1
-    row = db.session.execute(db.select(Token).filter_by(refresh_token_hash=hashed)).scalar_one_or_none()
+    # populate_existing: the row as the UPDATE left it, even if this session held it already.
+    row = db.session.execute(db.select(Token).filter_by(refresh_token_hash=hashed)
+                             .execution_options(populate_existing=True)).scalar_one_or_none()
     if row is None:
         return None
-    db.session.refresh(row)
     if not won:
         if row.refresh_used_at is not None:
             revoke_family(row.family_id, reason="refresh_token_reused")
@@ -223,17 +220,20 @@ def claim_refresh_token(token: str) -> Token | None:
     return row
 
 
-def lock_family(family_id: str) -> None:
-    """Take the family's lock, held until commit: its first row, ``FOR UPDATE``.
+def lock_family_of(refresh_token_hash: str) -> bool:
+    """Take the lock of the family this refresh token belongs to, held until commit: the
+    family's first row, ``FOR UPDATE``, found in one statement; False for an unknown token.
 
     Claims and reuse revocations of one family then run one after another. Left to lock the
     rows they touch, a hundred parallel refreshes of one token deadlocked on PostgreSQL: the
     claim's UPDATE, and each revoker's multi-row UPDATE, queue on moved row versions in orders
     that can cross. (SQLite has one writer at a time and ignores ``FOR UPDATE``.)"""
-    db.session.execute(
-        db.select(Token.id).where(Token.family_id == family_id).order_by(Token.id).limit(1)
-        .with_for_update()
-    )
+    family = db.select(Token.family_id).where(Token.refresh_token_hash == refresh_token_hash)
+    first = db.session.execute(
+        db.select(Token.id).where(Token.family_id == family.scalar_subquery())
+        .order_by(Token.id).limit(1).with_for_update()
+    ).scalar_one_or_none()
+    return first is not None
 
 
 def _revoke(condition, reason: str, **details) -> int:

@@ -15,10 +15,10 @@ BUDGET = {
     "discovery": 0,                       # prepared bytes, before the app
     "jwks": 0,
     "authorize with an SSO session": 6,   # client, session, person, consent; event, code
-    "code redemption": 6,                 # client; claim the code, read it (x2), person; token
-    "token refresh": 8,                   # client; the family and its lock (parallel refreshes
-                                          # queue instead of deadlocking); claim the token, read
-                                          # it (x2), person; token
+    "code redemption": 5,                 # client; claim the code, read it, person; token
+    "token refresh": 6,                   # client; the family's lock (parallel refreshes queue
+                                          # instead of deadlocking); claim the token, read it,
+                                          # person; token
     "userinfo": 3,                        # token, client, person
     "introspection": 4,                   # client; token, its client, person
 }
