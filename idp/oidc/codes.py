@@ -6,9 +6,11 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from idp import audit
+from idp.accounts.models import User
 from idp.clock import now
 from idp.db import db
 from idp.oidc.models import AuthorizationCode, digest
@@ -29,6 +31,14 @@ def issue_code(*, client, user, session, redirect_uri, scope, nonce, code_challe
     return code
 
 
+# The code and its account in one statement, built once. populate_existing: the row as the
+# UPDATE left it, even if this session held it already.
+CODE_WITH_ACCOUNT = (db.select(AuthorizationCode, User)
+                     .outerjoin(User, User.id == AuthorizationCode.user_id)
+                     .where(AuthorizationCode.code_hash == bindparam("digest"))
+                     .execution_options(populate_existing=True))
+
+
 def redeem_code(code: str, client_id: str) -> AuthorizationCode | None:
     """The code's record if this call is the first to redeem it, else None.
 
@@ -44,13 +54,11 @@ def redeem_code(code: str, client_id: str) -> AuthorizationCode | None:
         .values(used_at=moment)
         .execution_options(synchronize_session=False)
     ).rowcount == 1
-    # populate_existing: the row as the UPDATE left it, even if this session held it already.
-    record = db.session.execute(
-        db.select(AuthorizationCode).filter_by(code_hash=hashed)
-        .execution_options(populate_existing=True)
-    ).scalar_one_or_none()
-    if record is None:
+    found = db.session.execute(CODE_WITH_ACCOUNT, {"digest": hashed}).one_or_none()
+    if found is None:
         return None
+    record = found[0]
+    set_committed_value(record, "user", found[1])  # the account, read with it
     if not won:
         revoke_by_code(hashed)
         audit.record("oidc:code:reused", subject=record.user, client_id=record.client_id)

@@ -13,7 +13,8 @@ from datetime import datetime, timedelta
 
 from authlib.oauth2.rfc6749 import TokenMixin
 from flask import current_app
-from sqlalchemy import or_, update
+from sqlalchemy import bindparam, or_, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from idp import audit
 from idp.accounts import membership
@@ -123,6 +124,7 @@ class PresentedToken(TokenMixin):
 
     row: Token
     kind: str  # "access_token" | "refresh_token"
+    client: Client | None = None  # loaded with the row by ``find``; else looked up when asked
 
     @property
     def expires_at(self) -> datetime | None:
@@ -156,7 +158,7 @@ class PresentedToken(TokenMixin):
 
     def get_client(self):
         """Authlib hook: the client the token was issued to."""
-        return find_client(self.row.client_id)
+        return self.client if self.client is not None else find_client(self.row.client_id)
 
     def is_active(self) -> bool:
         """Usable now: not expired, revoked or rotated; client enabled; and the account usable,
@@ -170,16 +172,36 @@ class PresentedToken(TokenMixin):
         return user is not None and may_get_tokens(user, client, now()) is None
 
 
+def _with_client_and_account(column):
+    """The token whose ``column`` is a given digest, with its client and account, in one
+    statement (built once: SQLAlchemy then reuses its compiled form)."""
+    return (db.select(Token, Client, User)
+            .outerjoin(Client, Client.client_id == Token.client_id)
+            .outerjoin(User, User.id == Token.user_id)
+            .where(column == bindparam("digest")))
+
+
+LOOKUPS = {"access_token": _with_client_and_account(Token.access_token_hash),
+           "refresh_token": _with_client_and_account(Token.refresh_token_hash)}
+# After the claiming UPDATE: the row as the UPDATE left it, even if this session held it already.
+CLAIMED_REFRESH_TOKEN = LOOKUPS["refresh_token"].execution_options(populate_existing=True)
+
+
 def find(token: str, hint: str | None = None) -> PresentedToken | None:
-    """The token row for an access or refresh token string, whatever its state."""
+    """The token row for an access or refresh token string, whatever its state.
+
+    The client and the account come in the same statement; the account is set on ``row.user``
+    as loaded (``set_committed_value``), so reading it costs no statement of its own."""
     kinds = ("access_token", "refresh_token")
     if hint in kinds:
         kinds = (hint, *(k for k in kinds if k != hint))
+    hashed = digest(token)
     for kind in kinds:
-        column = Token.access_token_hash if kind == "access_token" else Token.refresh_token_hash
-        row = db.session.execute(db.select(Token).where(column == digest(token))).scalar_one_or_none()
-        if row is not None:
-            return PresentedToken(row, kind)
+        found = db.session.execute(LOOKUPS[kind], {"digest": hashed}).one_or_none()
+        if found is not None:
+            row, client, user = found
+            set_committed_value(row, "user", user)
+            return PresentedToken(row, kind, client)
     return None
 
 
@@ -207,11 +229,11 @@ def claim_refresh_token(token: str) -> Token | None:
         .values(refresh_used_at=moment)
         .execution_options(synchronize_session=False)
     ).rowcount == 1
-    # populate_existing: the row as the UPDATE left it, even if this session held it already.
-    row = db.session.execute(db.select(Token).filter_by(refresh_token_hash=hashed)
-                             .execution_options(populate_existing=True)).scalar_one_or_none()
-    if row is None:
+    found = db.session.execute(CLAIMED_REFRESH_TOKEN, {"digest": hashed}).one_or_none()
+    if found is None:
         return None
+    row = found[0]
+    set_committed_value(row, "user", found[2])  # the account, read with it
     if not won:
         if row.refresh_used_at is not None:
             revoke_family(row.family_id, reason="refresh_token_reused")

@@ -14,13 +14,13 @@ from tests.support.queries import counting_statements
 BUDGET = {
     "discovery": 0,                       # prepared bytes, before the app
     "jwks": 0,
-    "authorize with an SSO session": 6,   # client, session, person, consent; event, code
-    "code redemption": 5,                 # client; claim the code, read it, person; token
-    "token refresh": 6,                   # client; the family's lock (parallel refreshes queue
-                                          # instead of deadlocking); claim the token, read it,
-                                          # person; token
-    "userinfo": 3,                        # token, client, person
-    "introspection": 4,                   # client; token, its client, person
+    "authorize with an SSO session": 5,   # client, session with its person, consent; event, code
+    "code redemption": 4,                 # client; claim the code, read it with its person; token
+    "token refresh": 5,                   # client; the family's lock (parallel refreshes queue
+                                          # instead of deadlocking); claim the token, read it with
+                                          # its person; token
+    "userinfo": 1,                        # the token with its client and person, joined
+    "introspection": 2,                   # the caller (client); the token, joined as above
 }
 
 
