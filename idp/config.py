@@ -130,6 +130,7 @@ DEFAULTS: dict = {
         "GRACEFUL_TIMEOUT_SECONDS": 30,
         "KEYS_RECHECK_SECONDS": 5,
         "METADATA_MAX_AGE_SECONDS": 300,
+        "CONTROL_SOCKET": "",
     },
     "DATABASE": {
         "POOL_SIZE": 10,

@@ -12,6 +12,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from gunicorn.config import Config
+
 from idp.config import load_config
 
 MULTIPROC = "PROMETHEUS_MULTIPROC_DIR"
@@ -22,8 +24,9 @@ def settings(host: str | None = None, port: int | None = None, workers: int | No
     """gunicorn settings from ``[SERVER]``, with the given values in place of its own."""
     server = load_config()["SERVER"]
     threads = threads or server["THREADS"]
+    host, port = host or server["HOST"], port or server["PORT"]
     return {
-        "bind": f"{host or server['HOST']}:{port or server['PORT']}",
+        "bind": f"{host}:{port}",
         "workers": workers or server["WORKERS"],
         "threads": threads,
         # gthread keeps connections alive (less CPU per request than sync, which closes each
@@ -37,7 +40,27 @@ def settings(host: str | None = None, port: int | None = None, workers: int | No
         "on_starting": on_starting,
         "child_exit": child_exit,
         "on_exit": on_exit,
+        **own_control_socket(server["CONTROL_SOCKET"], host, port),
     }
+
+
+# Not named ``control_socket``: the settings below become module globals of the same names.
+def own_control_socket(configured: str, host: str, port: int) -> dict:
+    """gunicorn's control socket (``gunicornc``), one per bind address.
+
+    gunicorn 25.1 and later open it at ``$XDG_RUNTIME_DIR/gunicorn.ctl`` (else
+    ``~/.gunicorn/gunicorn.ctl``) whatever the port: a second instance on the machine unlinks the
+    first one's socket and takes the name, and whichever stops first removes the other's. Each
+    instance therefore gets its own name in that folder, from its bind address, unless
+    ``[SERVER] CONTROL_SOCKET`` names a path. Older gunicorn has no such setting: nothing to set.
+    """
+    if "control_socket" not in Config().settings:
+        return {}
+    if configured:
+        return {"control_socket": configured}
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    folder = runtime if runtime and os.path.isdir(runtime) else os.path.expanduser("~/.gunicorn")
+    return {"control_socket": os.path.join(folder, f"moc-idp-{host}-{port}.ctl")}
 
 
 def on_starting(server) -> None:
