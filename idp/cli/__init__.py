@@ -13,8 +13,8 @@ import click
 from flask.cli import FlaskGroup
 
 from idp import create_app
-from idp.server_config import MULTIPROC, prepare_metrics_folder, settings
 from idp.server_app import ProductionServer
+from idp.server_config import MULTIPROC, prepare_metrics_folder, settings
 
 
 def _create_app(*_args, **_kwargs):

@@ -92,14 +92,16 @@ class DatabaseKeyStore(KeyStore):
     def _table_exists(self) -> bool:
         return sa.inspect(self._engine()).has_table(StoredSigningKey.__tablename__)
 
-    def _fingerprint(self) -> tuple:
+    def _fingerprint(self) -> tuple | None:
         table = StoredSigningKey
         try:
             with self._engine().connect() as connection:
                 rows = connection.execute(sa.select(table.kid, table.retires_at)).all()
         except sa.exc.DatabaseError as error:  # not migrated yet, or the database is down
             log.warning("signing keys cannot be read from the database: %s", type(error).__name__)
-            return self._seen or ()
+            # "Unchanged": keep the keys held (none at the first read) rather than read the
+            # table, which fails the same way (`moc-idp db upgrade` could not start at all).
+            return self._seen
         return tuple(sorted((kid, str(retires)) for kid, retires in rows))
 
     def _read_keys(self) -> list[SigningKey]:

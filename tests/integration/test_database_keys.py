@@ -69,6 +69,18 @@ def test_a_rotation_on_one_instance_signs_at_the_other(build, clock):
     assert b.extensions[KEYS].active("RS256", moment).kid == new_kid
 
 
+def test_a_fresh_database_is_migrated_and_given_keys_with_the_database_store(tmp_path):
+    """`moc-idp db upgrade` starts the app before the signing_keys table exists: the store must
+    not read it then (it did, and the command failed on every new deployment)."""
+    from idp import create_app
+
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'new.sqlite3'}", **database_keys()})
+    result = app.test_cli_runner().invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    rotate(app, "--now")
+    assert len(stored_rows(app)) == 2
+
+
 def test_an_instance_with_another_key_encryption_key_refuses_to_start(build):
     from idp.oidc.key_table import UnreadableSigningKey
 

@@ -84,7 +84,8 @@ def _postgresql_database(server_url: str) -> Iterator[str]:
     from sqlalchemy import create_engine, make_url, text
 
     name = f"idp_live_{secrets.token_hex(6)}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    # pre-ping: a server restarted meanwhile (scripts/soak does) has closed the pooled connection
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     try:

@@ -181,8 +181,8 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def write_certificates(directory: Path) -> None:
-    """A CA, a server certificate it signed for localhost, and an unrelated CA."""
+def write_certificates(directory: Path, hosts: tuple[str, ...] = ("localhost",)) -> None:
+    """A CA, a server certificate it signed for ``hosts`` (localhost), and an unrelated CA."""
     import datetime
 
     from cryptography import x509
@@ -211,8 +211,8 @@ def write_certificates(directory: Path) -> None:
     ca_key, other_key, server_key = (ec.generate_private_key(ec.SECP256R1()) for _ in range(3))
     write("ca.pem", certificate("Test CA", ca_key, "Test CA", ca_key, ca=True))
     write("other-ca.pem", certificate("Other CA", other_key, "Other CA", other_key, ca=True))
-    names = (x509.DNSName("localhost"),)  # not 127.0.0.1: connecting by address is a mismatch
-    write("server.pem", certificate("localhost", server_key, "Test CA", ca_key, ca=False, names=names))
+    names = tuple(x509.DNSName(host) for host in hosts)  # not 127.0.0.1: by address is a mismatch
+    write("server.pem", certificate(hosts[0], server_key, "Test CA", ca_key, ca=False, names=names))
     (directory / "server.key").write_bytes(server_key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
     (directory / "server.key").chmod(0o600)

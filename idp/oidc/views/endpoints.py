@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import jsonify, request
 
 from idp.db import db
-from idp.oidc import token_endpoint, tokens
+from idp.oidc import presented, token_endpoint
 from idp.oidc.claims import user_claims
 from idp.oidc.server import authorization_server
 from idp.oidc.views.common import NO_STORE, bp
@@ -68,7 +68,7 @@ def userinfo():
         response = bearer_error("invalid_request", 401, "a Bearer access token is required")
         response.headers["WWW-Authenticate"] = 'Bearer realm="userinfo"'
         return response
-    found = tokens.find_active_access_token(raw)
+    found = presented.find_active_access_token(raw)
     if found is None or found.row.user is None or "openid" not in found.row.scope.split():
         return bearer_error("invalid_token", 401, "the access token is invalid or has expired")
     response = jsonify(user_claims(found.row.user, found.row.scope))
