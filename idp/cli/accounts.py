@@ -13,9 +13,9 @@ from idp.db import db
 from idp.verification.identity import NothingToUnlink, unlink_identity
 
 
-@click.group("accounts", help="Member accounts: jobs for cron, and sign-in unlock.")
+@click.group("accounts")
 def accounts_group():
-    pass
+    """Member accounts: jobs for cron, and sign-in unlock."""
 
 
 @accounts_group.command("remind-expiring")

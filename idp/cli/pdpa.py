@@ -9,9 +9,9 @@ from idp.accounts.pdpa import generate_key
 from idp.verification import identity
 
 
-@click.group("pdpa", help="Keys that protect citizen IDs.")
+@click.group("pdpa")
 def pdpa_group():
-    pass
+    """Keys that protect citizen IDs."""
 
 
 @pdpa_group.command("generate-key")

@@ -54,9 +54,11 @@ class KeyEncryption:
         self.ring = ring
 
     def seal(self, kid: str, jwk: dict) -> str:
+        """The private JWK encrypted under the current key, bound to ``kid``."""
         return self.ring.seal(json.dumps(jwk).encode(), b"moc-idp:signing-key:" + kid.encode())
 
     def open(self, kid: str, stored: str) -> dict:
+        """The private JWK that ``seal`` stored for ``kid``."""
         return json.loads(self.ring.open(stored, b"moc-idp:signing-key:" + kid.encode()))
 
 

@@ -115,7 +115,8 @@ class CitizenRegistry(Protocol):
 
     needs_laser_code: bool
 
-    def check(self, person: PersonToCheck) -> CheckResult: ...
+    def check(self, person: PersonToCheck) -> CheckResult:
+        """DOPA's verdict on ``person`` (see the class docstring); raises ServiceUnavailable."""
 
 
 # --- helpers shared by the backends -------------------------------------------------------
