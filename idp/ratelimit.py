@@ -15,6 +15,7 @@ EXTENSION = "idp.limiter"
 
 
 def init_limiter(app: Flask) -> Limiter:
+    """Give the app its Flask-Limiter (Redis when ``REDIS_URL`` is set, memory otherwise)."""
     limiter = Limiter(
         get_remote_address,
         app=app,

@@ -16,6 +16,7 @@ class ProductionServer(BaseApplication):
         super().__init__()
 
     def load_config(self) -> None:
+        """Hand gunicorn the settings ``moc-idp serve`` chose."""
         for key, value in self.options.items():
             self.cfg.set(key, value)
 
