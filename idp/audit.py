@@ -16,7 +16,7 @@ import re
 
 from flask import has_request_context, request
 
-from idp import audit_chain, audit_sealer
+from idp import audit_chain, audit_sealer, background
 from idp.audit_events import AuditEvent, AuditLogIsAppendOnly
 from idp.clock import now
 from idp.db import db
@@ -66,7 +66,7 @@ def record(tag: str, *, actor=None, subject=None, client_id: str | None = None,
     return entry
 
 
-audit_chain.on_events_committed(audit_sealer.wake_background_sealer)
+background.when_committed(audit_chain.RECORDED, audit_sealer.wake_background_sealer)
 
 
 def events(tag_prefix: str = "") -> list[AuditEvent]:

@@ -29,9 +29,10 @@ from dataclasses import dataclass
 from datetime import UTC
 
 import sqlalchemy as sa
-from sqlalchemy import Integer, String, event
+from sqlalchemy import Integer, String
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from idp import background
 from idp.audit_events import AuditEvent
 from idp.db import db
 
@@ -66,30 +67,9 @@ def link_hash(prev_hash: str, row) -> str:
 
 
 def note_recorded(session) -> None:
-    """Mark ``session``'s transaction as holding new events: sealers are woken at its commit."""
-    session = session() if callable(session) else session  # the Session behind a scoped_session
-    session.info[RECORDED] = True
-
-
-_after_commit_hooks: list = []
-
-
-def on_events_committed(hook) -> None:
-    """Call ``hook()`` after each commit that stored new events (the background sealer)."""
-    if hook not in _after_commit_hooks:
-        _after_commit_hooks.append(hook)
-
-
-@event.listens_for(Session, "after_commit")
-def _committed(session) -> None:
-    if session.info.pop(RECORDED, False):
-        for hook in _after_commit_hooks:
-            hook()
-
-
-@event.listens_for(Session, "after_rollback")
-def _rolled_back(session) -> None:
-    session.info.pop(RECORDED, None)
+    """Mark ``session``'s transaction as holding new events: sealers are woken at its commit
+    (``idp.background.when_committed(RECORDED, ...)``, registered by ``idp.audit``)."""
+    background.note(session, RECORDED, True)
 
 
 # --- the sealer ---------------------------------------------------------------------------

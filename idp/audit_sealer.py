@@ -5,13 +5,12 @@ on the chain head. It stops after a while without work and starts again when nee
 from __future__ import annotations
 
 import logging
-import threading
-import time
 import weakref
 
 from flask import Flask, current_app, has_app_context
 
 from idp.audit_chain import seal
+from idp.background import Worker
 from idp.db import db
 
 log = logging.getLogger("idp.audit")
@@ -20,55 +19,24 @@ _SEALERS: weakref.WeakSet = weakref.WeakSet()  # every sealer of this process, f
 
 
 class BackgroundSealer:
-    """Seals in a thread of its own; ``wake()`` is cheap and never blocks on the database."""
+    """Seals in a thread of its own (``idp.background.Worker``); ``wake()`` is cheap and never
+    blocks on the database. A wake waits ``[AUDIT] SEAL_DELAY_SECONDS`` so that a batch gathers,
+    and the thread ends after ``idle_seconds`` without one."""
 
     def __init__(self, app: Flask, *, idle_seconds: float = 10.0):
-        self.app, self.idle_seconds = app, idle_seconds
-        self._wanted = threading.Event()
-        self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        self.app = app
+        self.worker = Worker("audit-sealer", lambda _batch: self.seal_now(), daemon=True,
+                             idle_seconds=idle_seconds,
+                             gather=lambda: app.config["AUDIT"]["SEAL_DELAY_SECONDS"])
         _SEALERS.add(self)
 
     def wake(self) -> None:
         """Ask for a seal soon; starts the thread if it is not running."""
-        with self._lock:
-            self._wanted.set()
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="audit-sealer", daemon=True)
-                self._thread.start()
+        self.worker.wake()
 
     def stop(self, timeout: float = 30.0) -> None:
         """Seal what is pending, then end the thread (a later ``wake()`` starts a new one)."""
-        with self._lock:
-            thread = self._thread
-            if thread is None:
-                return
-            self._stopping.set()
-            self._wanted.set()
-        thread.join(timeout)
-        with self._lock:
-            self._stopping.clear()
-
-    def _run(self) -> None:
-        while True:
-            if self._stopping.is_set():
-                self._finish()
-                return
-            if not self._wanted.wait(self.idle_seconds):
-                with self._lock:
-                    if not self._wanted.is_set():
-                        self._thread = None
-                        return
-            if not self._stopping.is_set():
-                time.sleep(self.app.config["AUDIT"]["SEAL_DELAY_SECONDS"])  # let a batch gather
-            self._wanted.clear()
-            self.seal_now()
-
-    def _finish(self) -> None:
-        self.seal_now()
-        with self._lock:
-            self._thread = None
+        self.worker.stop(timeout)
 
     def seal_now(self) -> int:
         """Seal what has been committed so far; errors are logged (the next wake retries)."""
@@ -90,7 +58,7 @@ def stop_all_sealers() -> None:
         sealer.stop()
 
 
-def wake_background_sealer() -> None:
+def wake_background_sealer(_recorded: bool = True) -> None:
     """After a commit that stored events: wake this app's sealer (when configured)."""
     if not has_app_context() or not current_app.config["AUDIT"]["SEAL_IN_BACKGROUND"]:
         return

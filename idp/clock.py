@@ -15,6 +15,7 @@ class Clock(Protocol):
 
 class SystemClock:
     def now(self) -> datetime:
+        """The wall-clock time, timezone-aware UTC."""
         return datetime.now(UTC)
 
 
@@ -25,6 +26,7 @@ class FrozenClock:
         self.current = start or datetime.now(UTC).replace(microsecond=0)
 
     def now(self) -> datetime:
+        """The time the clock was set or advanced to."""
         return self.current
 
     def advance(self, **delta) -> datetime:

@@ -10,6 +10,7 @@ import copy
 import ipaddress
 import os
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -60,9 +61,7 @@ DEFAULTS: dict = {
         "DOCUMENT_UPLOAD_PER_ACCOUNT": "5 per day",
         "PASSWORD_CHANGE_PER_ACCOUNT": "5 per 15 minutes",
     },
-    "MEMBERSHIP": {
-        "TEMPORARY_DAYS": 60,
-    },
+    "MEMBERSHIP": {"TEMPORARY_DAYS": 60},
     "ADMIN": {
         "IDLE_SECONDS": 30 * 60,
         "STEP_UP_SECONDS": 5 * 60,
@@ -141,10 +140,7 @@ DEFAULTS: dict = {
         "SEAL_DELAY_SECONDS": 0.2,
         "SEAL_BATCH_SIZE": 500,
     },
-    "PROXY": {
-        "TRUSTED_HOPS": 0,
-        "TRUSTED_NETWORKS": [],
-    },
+    "PROXY": {"TRUSTED_HOPS": 0, "TRUSTED_NETWORKS": []},
     "RESILIENCE": {
         "FAILURES_TO_OPEN": 5,
         "OPEN_SECONDS": 30,
@@ -156,9 +152,7 @@ DEFAULTS: dict = {
         "HOST_PREFIX_COOKIES": True,
         "RETRY_AFTER_SECONDS": 30,
     },
-    "HEALTH": {
-        "CHECK_TIMEOUT_SECONDS": 2,
-    },
+    "HEALTH": {"CHECK_TIMEOUT_SECONDS": 2},
     "METRICS": {
         "ENABLED": True,
         "ALLOWED_NETWORKS": ["127.0.0.0/8", "::1/128"],
@@ -226,6 +220,7 @@ def nest(keys: tuple[str, ...], value) -> dict:
 
 
 def is_loopback_url(url: str) -> bool:
+    """Whether ``url``'s host is localhost or a loopback address (127.0.0.0/8, ::1)."""
     host = urlsplit(url).hostname or ""
     if host == "localhost":
         return True
@@ -263,6 +258,18 @@ def password_problems(config: dict) -> list[str]:
     return []
 
 
+# Production checks of the tables a package owns ([PDPA], [OIDC]'s key encryption): the package
+# registers its own at import, so this module never imports the rooms above it.
+_TABLE_CHECKS: list[Callable[[dict], list[str]]] = []
+
+
+def table_check(check: Callable[[dict], list[str]]) -> Callable[[dict], list[str]]:
+    """Register ``check(config) -> problems``, run by ``check_config`` in production mode."""
+    if check not in _TABLE_CHECKS:
+        _TABLE_CHECKS.append(check)
+    return check
+
+
 def check_config(config: dict, *, keys_present: bool) -> list[str]:
     """Every reason this configuration must not run; empty when it may."""
     problems = []
@@ -282,12 +289,8 @@ def check_config(config: dict, *, keys_present: bool) -> list[str]:
         problems.append("ISSUER must not have a query or fragment")
     for name in configured_stand_ins(config):
         problems.append(f"{name} is a stand-in, which production mode refuses")
-    from idp.accounts.pdpa import pdpa_problems
-
-    problems += pdpa_problems(config.get("PDPA", {}))
-    from idp.oidc.key_table import key_encryption_problems
-
-    problems += key_encryption_problems(config["OIDC"])
+    for check in _TABLE_CHECKS:
+        problems += check(config)
     if not keys_present:
         problems.append(
             f"no signing keys in {config['OIDC']['KEYS_DIR']} (create them: moc-idp keys rotate)"

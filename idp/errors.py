@@ -129,6 +129,7 @@ def too_large_page():
 
 
 def init_error_pages(app: Flask) -> None:
+    """Answer CSRF failures, HTTP errors and unexpected exceptions with the app's own pages."""
     from flask_wtf.csrf import CSRFError
 
     @app.errorhandler(CSRFError)

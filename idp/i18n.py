@@ -53,6 +53,7 @@ def select_locale() -> str:
 
 
 def init_babel(app) -> Babel:
+    """Set up Flask-Babel: Thai or English per request, Bangkok time, and the ``display_date`` filter."""
     app.add_template_filter(display_date, "display_date")
     return Babel(
         app,

@@ -16,10 +16,12 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 
 def b64(data: bytes) -> str:
+    """``data`` as unpadded base64url text (how keys are written in the config)."""
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 def unb64(text: str) -> bytes:
+    """The bytes of unpadded (or padded) base64url ``text``."""
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 

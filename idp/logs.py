@@ -40,6 +40,7 @@ class JsonFormatter(logging.Formatter):
     """One JSON object per record: time, level, logger, message, and the access fields."""
 
     def format(self, record: logging.LogRecord) -> str:
+        """The record as one JSON line, citizen IDs masked."""
         entry = {"time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
                  "level": record.levelname, "logger": record.name,
                  "message": mask(record.getMessage())}
@@ -58,6 +59,7 @@ class TextFormatter(logging.Formatter):
         super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     def format(self, record: logging.LogRecord) -> str:
+        """The record as a readable line, citizen IDs masked."""
         return mask(super().format(record))
 
 
@@ -69,6 +71,7 @@ class StderrHandler(logging.StreamHandler):
 
     @property
     def stream(self):
+        """Whatever ``sys.stderr`` is now."""
         return sys.stderr
 
     @stream.setter

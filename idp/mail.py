@@ -53,6 +53,7 @@ class ConsoleMailer:
         log.warning("mail goes to the console (stand-in): not for production")
 
     def send(self, message: Message) -> None:
+        """Keep the message in ``sent`` and write it to the log (the stand-in delivers nothing)."""
         self.sent.append(message)
         log.info("mail to %s: %s\n%s", message.to, message.subject, message.text)
 
@@ -79,6 +80,7 @@ class SmtpMailer:
         return smtp
 
     def send(self, message: Message) -> None:
+        """Deliver the message over SMTP; raise MailUnavailable when the server cannot take it."""
         email = EmailMessage()
         email["From"], email["To"], email["Subject"] = self.sender, message.to, message.subject
         email["Date"], email["Message-ID"] = formatdate(localtime=False), make_msgid()

@@ -16,21 +16,21 @@ more: at least once, never lost.
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import timedelta
+from functools import partial
 
 from flask import Flask, current_app
-from sqlalchemy import event, or_, update
+from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
+from idp import background
 from idp.clock import now
 from idp.db import db
 from idp.mail import QUEUED, MailUnavailable, OutboxMail, mailer
 
 log = logging.getLogger(__name__)
 EXTENSION = "idp.mail_sender"
-WAKE = "idp.mail.wake"  # Session.info key: ids flushed in this transaction, sent after commit
 MAX_BACKOFF = timedelta(hours=6)
 
 
@@ -116,79 +116,44 @@ def send_pending() -> int:
     return sum(deliver(row_id) for row_id in due_ids())
 
 
-class MailSender:
-    """One background thread per process, started when a commit queued mail and ending when
-    it has nothing left to send (no idle thread, none left behind by tests)."""
-
-    def __init__(self, app: Flask):
-        self.app, self.lock = app, threading.Lock()
-        self.waiting: list[int] = []
-        self.thread: threading.Thread | None = None
-
-    def wake(self, ids: list[int]) -> None:
-        """Queue these outbox rows for the sender thread, starting the thread if none runs."""
-        with self.lock:
-            self.waiting.extend(ids)
-            if self.thread is None:
-                # Not a daemon: a process that is shutting down finishes the sends it began.
-                self.thread = threading.Thread(target=self._run, name="mail-sender")
-                self.thread.start()
-
-    def _next_batch(self) -> list[int]:
-        with self.lock:
-            batch, self.waiting = self.waiting, []
-            if not batch:
-                self.thread = None
-            return batch
-
-    def _run(self) -> None:
-        while batch := self._next_batch():
-            with self.app.app_context():
-                tries = self.app.config["MAIL"]["SEND_TRIES"]
-                for row_id in batch:
-                    self._deliver_one(row_id, tries)
-                db.session.remove()
-
-    @staticmethod
-    def _deliver_one(row_id: int, tries: int) -> None:
-        try:
-            deliver(row_id, tries)
-        except Exception:  # noqa: BLE001 - the thread must go on; cron retries the row
-            db.session.rollback()
-            log.exception("mail %s: delivery failed unexpectedly", row_id)
-
-    def join(self, timeout: float = 30.0) -> None:
-        """Wait until the thread has nothing left to send (tests, shutdown)."""
-        thread = self.thread
-        if thread is not None:
-            thread.join(timeout)
+def _send_batch(app: Flask, ids: list[int]) -> None:
+    """The sender thread's work: deliver each woken row, one failure not stopping the rest."""
+    with app.app_context():
+        tries = app.config["MAIL"]["SEND_TRIES"]
+        for row_id in ids:
+            _deliver_one(row_id, tries)
+        db.session.remove()
 
 
-@event.listens_for(Session, "before_commit")
-def _collect_queued(session: Session) -> None:
-    rows = session.info.pop(QUEUED, None)
-    if rows:
-        session.flush()
-        session.info.setdefault(WAKE, []).extend(row.id for row in rows)
+def _deliver_one(row_id: int, tries: int) -> None:
+    try:
+        deliver(row_id, tries)
+    except Exception:  # noqa: BLE001 - the thread must go on; cron retries the row
+        db.session.rollback()
+        log.exception("mail %s: delivery failed unexpectedly", row_id)
 
 
-@event.listens_for(Session, "after_commit")
-def _wake_sender(session: Session) -> None:
-    ids = session.info.pop(WAKE, None)
-    if ids and current_app.config["MAIL"]["SEND_IN_BACKGROUND"]:
-        current_app.extensions[EXTENSION].wake(ids)
+def _flushed_ids(session: Session, rows: list[OutboxMail]) -> list[int]:
+    """Before the commit: the queued rows' ids, which the sender gets once it is done."""
+    session.flush()
+    return [row.id for row in rows]
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget_queued(session: Session) -> None:
-    session.info.pop(QUEUED, None)
-    session.info.pop(WAKE, None)
+def _wake_sender(ids: list[int]) -> None:
+    if current_app.config["MAIL"]["SEND_IN_BACKGROUND"]:
+        sender().wake(ids)
+
+
+background.when_committed(QUEUED, _wake_sender, before=_flushed_ids)
 
 
 def init_outbox(app: Flask) -> None:
-    app.extensions[EXTENSION] = MailSender(app)
+    """Give the app its sender: a thread started when a commit queued mail, ending when it has
+    nothing left to send. Not a daemon: a process that is shutting down finishes the sends it
+    began."""
+    app.extensions[EXTENSION] = background.Worker("mail-sender", partial(_send_batch, app), daemon=False)
 
 
-def sender() -> MailSender:
-    """The current app's background mail sender."""
+def sender() -> background.Worker:
+    """The current app's background mail sender (``join()`` waits until it has sent all)."""
     return current_app.extensions[EXTENSION]

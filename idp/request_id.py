@@ -39,5 +39,6 @@ def _assign() -> None:
 
 
 def init_request_id(app: Flask) -> None:
+    """Give every request an id, and name it in every response's header."""
     app.before_request(_assign)
     app.after_request(add_header)

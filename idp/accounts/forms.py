@@ -91,6 +91,7 @@ class BirthdateField(StringField):
     parse = staticmethod(parse_birthdate)
 
     def process_formdata(self, valuelist):
+        """Keep the typed text and parse it as a date in either era; refuse text that is no date."""
         self.raw = valuelist[0] if valuelist else ""
         self.data = self.raw
         if not self.raw:
@@ -135,12 +136,14 @@ class NewPasswordMixin:
         return typed("email"), [typed(name) for name in NAME_FIELDS]
 
     def validate_password(self, field):
+        """Refuse a common password, or one containing the person's email or names."""
         email, names = self._personal()
         problem = password_problem(field.data or "", email, names)
         if problem:
             raise ValidationError(str(problem))
 
     def validate_password_confirm(self, field):
+        """Refuse a confirmation that differs from the new password."""
         if field.data != self.password.data:
             raise ValidationError(_("The two passwords are not the same."))
 
@@ -179,14 +182,17 @@ class SignupForm(NewPasswordMixin, FlaskForm):
     interaction = HiddenField()
 
     def validate_birthdate(self, field):
+        """Refuse a birth date before 1900 or in the future."""
         if isinstance(field.data, date) and not date(1900, 1, 1) <= field.data <= date.today():
             raise ValidationError(_("Please check the date of birth."))
 
     def validate_department(self, field):
+        """MOC personnel must name their agency."""
         if self.personnel_type.data == "moc" and not (field.data or "").strip():
             raise ValidationError(_("MOC personnel must enter their agency."))
 
     def validate_position(self, field):
+        """MOC personnel must name their position."""
         if self.personnel_type.data == "moc" and not (field.data or "").strip():
             raise ValidationError(_("MOC personnel must enter their position."))
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 
+from idp.config import table_check
 from idp.keyring import KeyRing, generate_key, ring_problems, unb64
 
 EXTENSION = "idp.citizen_id_vault"
@@ -54,8 +55,10 @@ def vault_from_config(table: dict, secret_key: str) -> CitizenIdVault:
     return CitizenIdVault(KeyRing({"dev": derive("pdpa-encryption")}, "dev"), derive("pdpa-hmac"))
 
 
-def pdpa_problems(table: dict) -> list[str]:
+@table_check
+def pdpa_problems(config: dict) -> list[str]:
     """Why the ``[PDPA]`` table cannot protect citizen IDs in production."""
+    table = config.get("PDPA", {})
     problems = ring_problems("PDPA", table.get("ENCRYPTION_KEYS") or {}, table.get("CURRENT_KEY"),
                              keys_name="ENCRYPTION_KEYS", current_name="CURRENT_KEY")
     if len(unb64(table.get("HMAC_KEY", ""))) < 32:

@@ -6,11 +6,12 @@ not hand out live sessions. ``sid`` is a separate public id for ID and logout to
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from flask import current_app, g, request
+from flask import current_app, g, redirect, request, url_for
 from sqlalchemy import bindparam, update
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -118,6 +119,18 @@ def current_user() -> User | None:
     """The account of the browser's live session, or None."""
     session = current_session()
     return session.user if session else None
+
+
+def sign_in_required(view):
+    """Decorate a page of the signed-in person: the view gets their account as its first
+    argument; a browser without a live session goes to the sign-in page."""
+    @functools.wraps(view)
+    def signed_in_view(*args, **kwargs):
+        user = current_user()
+        if user is None:
+            return redirect(url_for("accounts.login"))
+        return view(user, *args, **kwargs)
+    return signed_in_view
 
 
 def on_session_ended(hook) -> None:

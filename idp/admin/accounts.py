@@ -151,7 +151,7 @@ def revoke_staff(user: User, *, actor: User, reason: str) -> None:
         staff.revoke(user, reason=reason, actor=actor)
         notices.mail_staff_lost(user)
     else:
-        user.staff_status, user.staff_verified_by = "none", None
+        staff.clear_unverified(user)
     audit.record("admin:account:staff_revoked", actor=actor, subject=user,
                  details={"reason": reason, **previous})
 

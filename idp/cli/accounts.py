@@ -7,16 +7,15 @@ from flask.cli import with_appcontext
 
 from idp import audit
 from idp.accounts.reminders import remind_expiring
-from idp.accounts.service import find_by_email
 from idp.accounts.sign_in import unlock_sign_in
-from idp.cli.common import fail
+from idp.cli.common import account_or_fail, fail
 from idp.db import db
 from idp.verification.identity import NothingToUnlink, unlink_identity
 
 
-@click.group("accounts", help="Member accounts: jobs for cron, and sign-in unlock.")
+@click.group("accounts")
 def accounts_group():
-    pass
+    """Member accounts: jobs for cron, and sign-in unlock."""
 
 
 @accounts_group.command("remind-expiring")
@@ -32,9 +31,7 @@ def accounts_remind_expiring():
 @with_appcontext
 def accounts_unlock(email, reason):
     """Clear the sign-in throttles of the account with EMAIL (audited)."""
-    user = find_by_email(email)
-    if user is None:
-        fail([f"no account has the email {email!r}"])
+    user = account_or_fail(email)
     unlock_sign_in(user)
     audit.record("admin:account:sign_in_unlocked", subject=user,
                  details={"reason": reason.strip(), "via": "cli"})
@@ -49,9 +46,9 @@ def accounts_unlock(email, reason):
 def accounts_unlink_identity(email, reason):
     """Unbind the verified person from an account: drops staff status, ends its sessions
     (back-channel logout), revokes its tokens; the account is temporary again."""
-    user = find_by_email(email)
-    if user is None or len(reason.strip()) < 3:
-        fail([f"no account {email!r}" if user is None else "please give the reason"])
+    user = account_or_fail(email)
+    if len(reason.strip()) < 3:
+        fail(["please give the reason"])
     try:
         report = unlink_identity(user, reason=reason.strip())
     except NothingToUnlink:

@@ -12,9 +12,9 @@ from idp.audit_chain import seal, verify_chain
 from idp.db import db
 
 
-@click.group("audit", help="The audit log.")
+@click.group("audit")
 def audit_group():
-    pass
+    """The audit log."""
 
 
 @audit_group.command("seal")

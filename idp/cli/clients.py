@@ -23,15 +23,16 @@ from idp.oidc.clients import (
 )
 
 
-@click.group("clients", help="Register and manage OAuth clients.")
+@click.group("clients")
 def clients_group():
-    pass
+    """Register and manage OAuth clients."""
 
 
 @clients_group.command("list")
 @click.option("--json", "as_json", is_flag=True)
 @with_appcontext
 def clients_list(as_json):
+    """List the registered clients (``--json`` for a machine-readable list)."""
     rows = [
         {"client_id": c.client_id, "name": c.name, "auth_method": c.token_endpoint_auth_method,
          "redirect_uris": c.redirect_uris, "trusted": c.trusted,

@@ -1,4 +1,5 @@
-"""What the command groups share: failing with a clear message, finding a named client."""
+"""What the command groups share: failing with a clear message, finding a named account or
+client."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import sys
 
 import click
 
+from idp.accounts.models import User
+from idp.accounts.service import find_by_email
 from idp.oidc.clients import find_client
 
 
@@ -14,6 +17,14 @@ def fail(problems: list[str]):
     for problem in problems:
         click.echo(f"error: {problem}", err=True)
     sys.exit(2)
+
+
+def account_or_fail(email: str) -> User:
+    """The account with ``email``, or exit with an error."""
+    user = find_by_email(email)
+    if user is None:
+        fail([f"no account has the email {email!r}"])
+    return user
 
 
 def client_or_fail(client_id):

@@ -11,9 +11,9 @@ from flask.cli import with_appcontext
 from idp.verification.documents.retention import purge
 
 
-@click.group("documents", help="Staff-verification documents: the retention rule.")
+@click.group("documents")
 def documents_group():
-    pass
+    """Staff-verification documents: the retention rule."""
 
 
 @documents_group.command("purge")

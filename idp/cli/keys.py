@@ -17,15 +17,16 @@ from idp.oidc.keys import SigningKey
 from idp.oidc.signing import key_store, rotate_keys
 
 
-@click.group("keys", help="Signing keys: list, rotate, import and export.")
+@click.group("keys")
 def keys_group():
-    pass
+    """Signing keys: list, rotate, import and export."""
 
 
 @keys_group.command("list")
 @click.option("--json", "as_json", is_flag=True)
 @with_appcontext
 def keys_list(as_json):
+    """List the published signing keys and their state (``--json`` for a machine-readable list)."""
     store, moment = key_store(), now()
     rows = [{"kid": k.kid, "alg": k.alg, "created_at": k.created_at.isoformat(),
              "activates_at": k.activates_at.isoformat(), "state": store.state(k, moment)}

@@ -8,9 +8,9 @@ from flask.cli import with_appcontext
 from idp.outbox import send_pending
 
 
-@click.group("mail", help="The mail outbox (for cron).")
+@click.group("mail")
 def mail_group():
-    pass
+    """The mail outbox (for cron)."""
 
 
 @mail_group.command("send-pending")

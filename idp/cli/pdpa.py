@@ -5,15 +5,13 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
-from idp.accounts.models import User
-from idp.accounts.pdpa import generate_key, vault
-from idp.db import db
-from idp.verification.citizen_id import mask_citizen_id
+from idp.accounts.pdpa import generate_key
+from idp.verification import identity
 
 
-@click.group("pdpa", help="Keys that protect citizen IDs.")
+@click.group("pdpa")
 def pdpa_group():
-    pass
+    """Keys that protect citizen IDs."""
 
 
 @pdpa_group.command("generate-key")
@@ -26,11 +24,5 @@ def pdpa_generate_key():
 @with_appcontext
 def pdpa_remask():
     """Rebuild every stored citizen-ID mask from the ciphertext (last 4 digits only)."""
-    users = db.session.execute(db.select(User).where(User.citizen_id_encrypted.is_not(None))).scalars()
-    changed = 0
-    for user in users:
-        mask = mask_citizen_id(vault().decrypt(user.citizen_id_encrypted))
-        changed += user.citizen_id_masked != mask
-        user.citizen_id_masked = mask
-    db.session.commit()
+    changed = identity.rebuild_masks()
     click.echo(f"rebuilt {changed} mask(s)")

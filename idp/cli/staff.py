@@ -12,9 +12,9 @@ from idp.verification.notices import mail_staff_lost
 from idp.verification.staff import reverify_all, revoke
 
 
-@click.group("staff", help="MOC personnel status: re-checks and revocation.")
+@click.group("staff")
 def staff_group():
-    pass
+    """MOC personnel status: re-checks and revocation."""
 
 
 @staff_group.command("reverify")

@@ -13,9 +13,9 @@ from idp.cli.common import fail
 from idp.db import db
 
 
-@click.group("users", help="Create accounts from the command line.")
+@click.group("users")
 def users_group():
-    pass
+    """Create accounts from the command line."""
 
 
 @users_group.command("create")
@@ -28,6 +28,7 @@ def users_group():
 @click.option("--json", "as_json", is_flag=True)
 @with_appcontext
 def users_create(email, password_stdin, given_name, family_name, permanent, admin, as_json):
+    """Create an account (temporary unless ``--permanent`` or ``--admin``); prints its ``sub``."""
     password = sys.stdin.readline().rstrip("\n") if password_stdin else None
     if password_stdin and len(password) < 8:
         fail(["the password must have at least 8 characters"])

@@ -14,9 +14,9 @@ from idp.verification.citizen_id import is_valid_citizen_id, normalize_citizen_i
 from idp.verification.identity import reset_attempts
 
 
-@click.group("verification", help="Identity checks with DOPA.")
+@click.group("verification")
 def verification_group():
-    pass
+    """Identity checks with DOPA."""
 
 
 @verification_group.command("reset-attempts")

@@ -22,6 +22,7 @@ from cryptography.exceptions import InvalidTag
 from flask import Flask
 from sqlalchemy.orm import Mapped, mapped_column
 
+from idp.config import table_check
 from idp.db import UtcDateTime, db
 from idp.keyring import KeyRing, ring_problems
 from idp.oidc.keys import KeyStore, SigningKey
@@ -53,9 +54,11 @@ class KeyEncryption:
         self.ring = ring
 
     def seal(self, kid: str, jwk: dict) -> str:
+        """The private JWK encrypted under the current key, bound to ``kid``."""
         return self.ring.seal(json.dumps(jwk).encode(), b"moc-idp:signing-key:" + kid.encode())
 
     def open(self, kid: str, stored: str) -> dict:
+        """The private JWK that ``seal`` stored for ``kid``."""
         return json.loads(self.ring.open(stored, b"moc-idp:signing-key:" + kid.encode()))
 
 
@@ -68,8 +71,10 @@ def encryption_from_config(oidc: dict, secret_key: str) -> KeyEncryption:
     return KeyEncryption(KeyRing({"dev": derived}, "dev"))
 
 
-def key_encryption_problems(oidc: dict) -> list[str]:
+@table_check
+def key_encryption_problems(config: dict) -> list[str]:
     """Why ``[OIDC]`` cannot protect signing keys stored in the database in production."""
+    oidc = config["OIDC"]
     if oidc.get("KEY_STORE", "folder") != "database":
         return []
     return ring_problems("OIDC", oidc.get("KEY_ENCRYPTION_KEYS") or {},

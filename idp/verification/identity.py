@@ -3,7 +3,8 @@
 Owns ``citizen_id_encrypted``, ``citizen_id_hash``, ``citizen_id_masked``,
 ``verified_given_name_th``, ``verified_family_name_th``, ``identity_verified`` and
 ``identity_verified_at``: they are set by a passed check (``verify_identity`` → ``mark_verified``)
-and cleared only by an admin's unlink (``unlink_identity``). Membership follows through
+and cleared only by an admin's unlink (``unlink_identity``); ``rebuild_masks`` rewrites the
+stored masks from the ciphertext (``moc-idp pdpa remask``). Membership follows through
 ``accounts.membership`` (``make_permanent``, ``back_to_temporary``), never by writing its columns.
 
 Fail closed: a registry that cannot be reached changes nothing, spends no attempt, and says so.
@@ -170,6 +171,19 @@ def mark_verified(user: User, person: PersonToCheck, digest: str) -> None:
         user.birthdate = person.birthdate
     user.identity_verified, user.identity_verified_at = True, now()
     membership.make_permanent(user, now())
+
+
+def rebuild_masks() -> int:
+    """Rewrite every stored citizen-ID mask from its ciphertext and commit; returns how many
+    changed (masks stored under an older rule, or cut by a migration without the keys)."""
+    users = db.session.execute(db.select(User).where(User.citizen_id_encrypted.is_not(None))).scalars()
+    changed = 0
+    for user in users:
+        mask = mask_citizen_id(vault().decrypt(user.citizen_id_encrypted))
+        changed += user.citizen_id_masked != mask
+        user.citizen_id_masked = mask
+    db.session.commit()
+    return changed
 
 
 def reset_attempts(citizen_id: str, *, actor: User | None = None) -> None:

@@ -1,7 +1,8 @@
 """Staff status: the MOC personnel method (DOPA, then AD, then DPIS), and keeping it true.
 
 This module is the only writer of ``staff_status``, ``staff_verified_by`` and
-``staff_verified_at`` (``grant``, ``revoke``, ``await_review``, ``withdraw``, ``refuse``).
+``staff_verified_at`` (``grant``, ``revoke``, ``await_review``, ``withdraw``, ``refuse``,
+``clear_unverified``).
 
 Staff status is granted only when the record found belongs to the same, DOPA-verified person
 (the citizen ID, and name / birth date where the source has them) and is active. A source that
@@ -193,6 +194,14 @@ def withdraw(user: User) -> None:
 def refuse(user: User) -> None:
     """A reviewer rejected the document: the member may send another."""
     user.staff_status = StaffStatus.REJECTED
+
+
+def clear_unverified(user: User) -> None:
+    """An admin ends a pending or rejected staff status: none, with no source; a verified
+    status is lost only through ``revoke``. The caller audits the decision in this transaction."""
+    if user.staff_status == StaffStatus.VERIFIED:
+        raise ValueError("a verified staff status is lost through revoke()")
+    user.staff_status, user.staff_verified_by = StaffStatus.NONE, None
 
 
 def on_staff_lost(app, hook) -> None:

@@ -147,6 +147,22 @@ def test_revoking_staff_status_is_audited_and_cuts_staff_only_clients(app, admin
     assert tag == "admin:account:staff_revoked" and details["staff_verified_by"] == "ad"
 
 
+def test_revoking_a_pending_staff_status_clears_it_without_the_staff_lost_path(app, admin, member):
+    from idp.accounts.service import find_by_sub
+
+    with app.app_context():
+        user = find_by_sub(member)
+        user.staff_status, user.staff_verified_by = "pending_review", "document"
+        db.session.commit()
+    assert act(admin, member, "revoke-staff").status_code == 302
+    user = account(app, member)
+    assert (user.staff_status, user.staff_verified_by) == ("none", None)
+    assert events(app, "verification:staff:") == []  # nothing was lost: no revoke, no mail
+    [(tag, details)] = events(app, "admin:account:")
+    assert tag == "admin:account:staff_revoked"
+    assert (details["staff_status"], details["staff_verified_by"]) == ("pending_review", "document")
+
+
 def test_extending_a_temporary_account(app, admin, member, clock):
     last_day = (clock.now() + timedelta(days=90)).date()
     assert act(admin, member, "extend", **{"extend-last_day": last_day.isoformat()}).status_code == 302

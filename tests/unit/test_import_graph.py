@@ -98,3 +98,11 @@ def test_nothing_imports_admin_but_the_factory():
 def test_the_circle_finder_sees_a_circle_through_a_function_level_import():
     graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
     assert [c for c in _strongly_connected(graph) if len(c) > 1] == [{"a", "b", "c"}]
+
+
+def test_config_imports_none_of_the_rooms_above_it():
+    """Packages register the checks of their own tables (``config.table_check``)."""
+    rooms = ("idp.accounts", "idp.verification", "idp.oidc", "idp.admin", "idp.cli")
+    upward = sorted(imported for imported in import_graph()["idp.config"]
+                    if any(_inside(imported, room) for room in rooms))
+    assert upward == []

@@ -30,13 +30,7 @@ OWNERS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
 }
 
 # Writers outside their owner that are still there, as "path: column"; this list only shrinks.
-KNOWN_STRAY_WRITERS: set[str] = {
-    # Rebuilding the masks (moc-idp pdpa): needs an identity-owner function for it.
-    "idp/cli/pdpa.py: citizen_id_masked",
-    # Clearing a pending or rejected staff status: needs a staff-owner function for it.
-    "idp/admin/accounts.py: staff_status",
-    "idp/admin/accounts.py: staff_verified_by",
-}
+KNOWN_STRAY_WRITERS: set[str] = set()
 
 WATCHED = frozenset().union(*(columns for columns, _ in OWNERS.values()))
 COLUMN_KEYWORD_CALLS = {"User", "values"}

@@ -23,7 +23,7 @@ from idp.accounts.recovery import (
     reset_password,
     user_for_reset,
 )
-from idp.accounts.sessions import current_user
+from idp.accounts.sessions import sign_in_required
 from idp.ratelimit import PASSWORD_RESET_PER_IP
 
 bp = Blueprint("passwords", __name__)
@@ -88,11 +88,9 @@ def _reset_form(token: str):
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
-def change():
+@sign_in_required
+def change(user):
     """Change the password of the signed-in account."""
-    user = current_user()
-    if user is None:
-        return redirect(url_for("accounts.login"))
     form = ChangePasswordForm()
     form.account = user
     if request.method == "POST" and form.validate_on_submit():

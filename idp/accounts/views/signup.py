@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 
 from idp.accounts.forms import EmptyForm, SignInForm, SignupForm
 from idp.accounts.links import LinkExpired, LinkInvalid
-from idp.accounts.sessions import current_user
+from idp.accounts.sessions import current_user, sign_in_required
 from idp.accounts.signup import (
     Outcome,
     Registration,
@@ -86,11 +86,9 @@ def _send_verification(user) -> None:
 
 
 @bp.route("/signup/membership", methods=["GET", "POST"])
-def membership():
+@sign_in_required
+def membership(user):
     """Choose the membership: verify the identity now, or stay temporary (seed 3.4)."""
-    user = current_user()
-    if user is None:
-        return redirect(url_for("accounts.login"))
     form = EmptyForm()
     if request.method == "GET" and user.membership_chosen_at is not None:
         return continue_after_signup()  # chosen already (e.g. a signup retried later)

@@ -10,7 +10,7 @@ from flask import flash, redirect, url_for
 from flask_babel import gettext as _
 
 from idp.accounts.forms import EmptyForm
-from idp.accounts.sessions import current_user
+from idp.accounts.sessions import sign_in_required
 from idp.db import db
 from idp.oidc import consent
 from idp.oidc.views.common import bp
@@ -22,11 +22,9 @@ def template_globals() -> dict:
 
 
 @bp.post("/account/applications/<client_id>/revoke")
-def revoke_application(client_id: str):
+@sign_in_required
+def revoke_application(user, client_id: str):
     """The person removes an application's access: its consent and tokens go."""
-    user = current_user()
-    if user is None:
-        return redirect(url_for("accounts.login"))
     if EmptyForm().validate_on_submit() and consent.revoke(user, client_id):
         db.session.commit()
         flash(_("Access for this application has been removed."))

@@ -40,7 +40,8 @@ DECLARED_TYPES = {"image/jpeg": JPEG, "image/jpg": JPEG, "image/pjpeg": JPEG, "i
 PDF_HEADER_WINDOW = 1024  # PDF readers accept %PDF- anywhere in the first 1024 bytes.
 
 class Readable(Protocol):
-    def read(self, size: int = -1, /) -> bytes: ...
+    def read(self, size: int = -1, /) -> bytes:
+        """Up to ``size`` bytes (all that is left when -1); ``b""`` at the end."""
 
 
 @dataclass(frozen=True)

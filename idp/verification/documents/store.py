@@ -80,11 +80,14 @@ class DocumentStore(Protocol):
     reference (database) or after it (filesystem): either way nothing is lost if a commit fails.
     """
 
-    def save(self, checked: CheckedDocument) -> str: ...
+    def save(self, checked: CheckedDocument) -> str:
+        """Store the checked document; returns its new unguessable id."""
 
-    def open(self, document_id: str) -> StoredDocument | None: ...
+    def open(self, document_id: str) -> StoredDocument | None:
+        """The stored document, or None for an unknown or malformed id."""
 
-    def delete(self, document_id: str) -> None: ...
+    def delete(self, document_id: str) -> None:
+        """Remove the document; an unknown id does nothing."""
 
 
 def new_document_id() -> str:

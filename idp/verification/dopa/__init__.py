@@ -49,6 +49,7 @@ from idp.verification.dopa.role import (
     RESULTS_BY_CODE,
     SAMPLE_PERSONS_FILE,
     VALID,
+    AskingRegistry,
     CheckResult,
     CitizenRegistry,
     DopaQuery,
@@ -62,7 +63,7 @@ from idp.verification.dopa.soap import DopaSoapCitizenRegistry
 
 __all__ = [
     "BACKENDS", "CARD_EXPIRED", "INCOMPLETE", "MAX_RETRIES", "MISMATCH", "RESULTS_BY_CODE",
-    "SAMPLE_PERSONS_FILE", "VALID", "CheckResult", "CitizenRegistry", "DopaQuery",
+    "SAMPLE_PERSONS_FILE", "VALID", "AskingRegistry", "CheckResult", "CitizenRegistry", "DopaQuery",
     "DopaSoapCitizenRegistry", "FileCitizenRegistry", "GdxCitizenRegistry", "PersonToCheck",
     "Status", "answer_without_asking", "citizen_registry_from_config", "monotonic_seconds",
     "query_for",

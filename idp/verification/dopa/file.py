@@ -29,11 +29,9 @@ from idp.verification.dopa.role import (
     CARD_EXPIRED,
     MISMATCH,
     VALID,
+    AskingRegistry,
     CheckResult,
     DopaQuery,
-    PersonToCheck,
-    answer_without_asking,
-    query_for,
 )
 
 logger = logging.getLogger(__name__)
@@ -47,7 +45,7 @@ class RegisteredPerson:
     card_expired: bool = field(default=False)
 
 
-class FileCitizenRegistry:
+class FileCitizenRegistry(AskingRegistry):
     """``CitizenRegistry`` from a local JSON file. A stand-in: not for production."""
 
     def __init__(self, persons_file: str | Path, *, needs_laser_code: bool = False):
@@ -56,13 +54,10 @@ class FileCitizenRegistry:
         self.needs_laser_code = needs_laser_code
         self._persons = load_persons(Path(persons_file))
 
-    def check(self, person: PersonToCheck) -> CheckResult:
-        """See ``CitizenRegistry.check``."""
-        early = answer_without_asking(person, self.needs_laser_code)
-        if early is not None:
-            return early
-        asked, known = query_for(person), self._persons.get(person.citizen_id)
-        if known is None or not self._matches(asked, known.query):
+    def ask(self, query: DopaQuery) -> CheckResult:
+        """The register's answer on ``query``, from the file."""
+        known = self._persons.get(query.citizen_id)
+        if known is None or not self._matches(query, known.query):
             return MISMATCH
         # As DOPA does: the card's state is told only to someone who knows the person's data.
         return CARD_EXPIRED if known.card_expired else VALID

@@ -26,10 +26,9 @@ from idp.verification.dopa.role import (
     MISMATCH,
     RESULTS_BY_CODE,
     VALID,
+    AskingRegistry,
     CheckResult,
-    PersonToCheck,
-    answer_without_asking,
-    query_for,
+    DopaQuery,
 )
 
 SYSTEM = "DOPA (GDX)"
@@ -37,7 +36,7 @@ TOKEN_PATH = "/ws/auth/validate"
 CHECK_PATH = "/ws/dopa/verification/personal"
 
 
-class GdxCitizenRegistry:
+class GdxCitizenRegistry(AskingRegistry):
     """``CitizenRegistry`` over GDX. Fails closed: anything but a readable answer raises."""
 
     needs_laser_code = True
@@ -55,12 +54,9 @@ class GdxCitizenRegistry:
         self._token: str | None = None
         self._last_used = 0.0
 
-    def check(self, person: PersonToCheck) -> CheckResult:
-        """See ``CitizenRegistry.check``."""
-        early = answer_without_asking(person, self.needs_laser_code)
-        if early is not None:
-            return early
-        params = self._params(person)
+    def ask(self, query: DopaQuery) -> CheckResult:
+        """The register's answer on ``query``, with a token renewed once if GDX refuses it."""
+        params = self._params(query)
         answer = self._http.fetch("GET", self.base_url + CHECK_PATH, params=params,
                             headers=self._headers(self._current_token()))
         if answer.status == 401:  # the token died early (GDX restarted, or idle on its side)
@@ -71,8 +67,8 @@ class GdxCitizenRegistry:
         self._touch()
         return _result(answer)
 
-    def _params(self, person: PersonToCheck) -> dict:
-        query = query_for(person)
+    @staticmethod
+    def _params(query: DopaQuery) -> dict:
         return {"CitizenID": query.citizen_id, "FirstName": query.first_name,
                 "LastName": query.last_name, "BEBirthDate": query.be_birthdate,
                 "LaserCode": query.laser_code}

@@ -115,7 +115,8 @@ class CitizenRegistry(Protocol):
 
     needs_laser_code: bool
 
-    def check(self, person: PersonToCheck) -> CheckResult: ...
+    def check(self, person: PersonToCheck) -> CheckResult:
+        """DOPA's verdict on ``person`` (see the class docstring); raises ServiceUnavailable."""
 
 
 # --- helpers shared by the backends -------------------------------------------------------
@@ -151,6 +152,22 @@ def query_for(person: PersonToCheck) -> DopaQuery:
         be_birthdate=buddhist_birthdate(person.birthdate),
         laser_code=normalize_laser_code(person.laser_code),
     )
+
+
+class AskingRegistry:
+    """What every backend's ``check`` does first: answer incomplete or malformed input without
+    a call (``answer_without_asking``), and ask the register (``ask``) only the rest."""
+
+    needs_laser_code: bool
+
+    def check(self, person: PersonToCheck) -> CheckResult:
+        """See ``CitizenRegistry.check``."""
+        early = answer_without_asking(person, self.needs_laser_code)
+        return early if early is not None else self.ask(query_for(person))
+
+    def ask(self, query: DopaQuery) -> CheckResult:
+        """The register's answer on ``query``, which is complete and well formed."""
+        raise NotImplementedError
 
 
 def monotonic_seconds(clock=None) -> Callable[[], float]:

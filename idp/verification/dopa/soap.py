@@ -20,11 +20,9 @@ from idp.verification.dopa.role import (
     MAX_RETRIES,
     RESULTS_BY_CODE,
     VALID,
+    AskingRegistry,
     CheckResult,
     DopaQuery,
-    PersonToCheck,
-    answer_without_asking,
-    query_for,
 )
 
 SYSTEM = "DOPA (SOAP)"
@@ -35,7 +33,7 @@ ACTION = TEMPURI + "CheckCardByLaser"
 CONTENT_TYPE = f'application/soap+xml; charset=utf-8; action="{ACTION}"'
 
 
-class DopaSoapCitizenRegistry:
+class DopaSoapCitizenRegistry(AskingRegistry):
     """``CitizenRegistry`` over DOPA's SOAP service. Fails closed: a Fault, an unreadable or
     oversized answer, or an unknown code raises ``ServiceUnavailable``."""
 
@@ -48,12 +46,9 @@ class DopaSoapCitizenRegistry:
         self._http = OutboundClient(SYSTEM, session, timeout=timeout, sleep=sleep,
                                     retry=retry_policy(min(retries, MAX_RETRIES), repeatable=True))
 
-    def check(self, person: PersonToCheck) -> CheckResult:
-        """See ``CitizenRegistry.check``."""
-        early = answer_without_asking(person, self.needs_laser_code)
-        if early is not None:
-            return early
-        answer = self._http.fetch("POST", self.url, data=envelope(query_for(person)),
+    def ask(self, query: DopaQuery) -> CheckResult:
+        """The register's answer on ``query``: one ``CheckCardByLaser`` call."""
+        answer = self._http.fetch("POST", self.url, data=envelope(query),
                             headers={"Content-Type": CONTENT_TYPE, "Accept": "application/soap+xml"})
         return _result(answer)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import lazy_gettext as _l
 
-from idp.accounts.sessions import current_user
+from idp.accounts.sessions import sign_in_required
 from idp.verification.citizen_id import normalize_citizen_id, normalize_laser_code
 from idp.verification.dopa import PersonToCheck
 from idp.verification.identity import registry, verify_identity
@@ -33,11 +33,9 @@ STATUS_CODES = {"unavailable": 503, "throttled": 429, "rebind_refused": 409}
 
 
 @bp.get("/verify")
-def choose_method():
+@sign_in_required
+def choose_method(user):
     """The page that offers the identity check and the staff methods."""
-    user = current_user()
-    if user is None:
-        return redirect(url_for("accounts.login"))
     if request.args.get("interaction"):
         session["pending_interaction"] = request.args["interaction"]
     return render_template("verification/choose_method.html", user=user)
@@ -54,11 +52,9 @@ def person_from_form(form: IdentityForm) -> PersonToCheck:
 
 
 @bp.route("/verify/identity", methods=["GET", "POST"])
-def identity():
+@sign_in_required
+def identity(user):
     """The identity-check form (seed 3.4): DOPA checks what the member typed."""
-    user = current_user()
-    if user is None:
-        return redirect(url_for("accounts.login"))
     needs_laser = registry().needs_laser_code
     form = IdentityForm(needs_laser_code=needs_laser)
     if request.method == "GET":

@@ -12,7 +12,7 @@ from wtforms.validators import DataRequired, Length
 
 from idp import audit
 from idp.accounts.forms import EmptyForm
-from idp.accounts.sessions import current_user
+from idp.accounts.sessions import current_user, sign_in_required
 from idp.db import db
 from idp.errors import too_large_page
 from idp.verification import applications
@@ -55,17 +55,10 @@ class DocumentForm(FlaskForm):
         message=_l("Please acknowledge the declaration."))])
 
 
-def _signed_in():
-    user = current_user()
-    return user, (None if user else redirect(url_for("accounts.login")))
-
-
 @bp.route("/verify/staff", methods=["GET", "POST"])
-def staff_method():
+@sign_in_required
+def staff_method(user):
     """DOPA first (unless already done), then AD, then DPIS."""
-    user, leave = _signed_in()
-    if leave:
-        return leave
     if user.is_staff:
         return redirect(url_for("accounts.account"))
     needs_laser = registry().needs_laser_code
@@ -110,12 +103,10 @@ def _after_lookup(status):
 
 
 @bp.route("/verify/staff/document", methods=["GET", "POST"])
-def document():
+@sign_in_required
+def document(user):
     """The document path; only for a member whose identity DOPA has verified (seed order:
     identity check, then AD, then DPIS, then the document)."""
-    user, leave = _signed_in()
-    if leave:
-        return leave
     if not user.identity_verified:
         return _identity_first(user)
     form = DocumentForm()
@@ -193,11 +184,9 @@ def _document_page(form, user):
 
 
 @bp.post("/verify/staff/document/cancel")
-def cancel_document():
+@sign_in_required
+def cancel_document(user):
     """The member withdraws the pending document."""
-    user, leave = _signed_in()
-    if leave:
-        return leave
     if EmptyForm().validate_on_submit() and applications.cancel(user):
         flash(_l("Your submission is cancelled. You can send another document."))
     return redirect(url_for("staff.document"))
