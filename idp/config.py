@@ -128,6 +128,7 @@ DEFAULTS: dict = {
         "THREADS": 4,
         "GRACEFUL_TIMEOUT_SECONDS": 30,
         "KEYS_RECHECK_SECONDS": 5,
+        "CLIENTS_RECHECK_SECONDS": 5,
         "METADATA_MAX_AGE_SECONDS": 300,
     },
     "DATABASE": {
