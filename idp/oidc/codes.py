@@ -17,21 +17,31 @@ from idp.oidc.models import AuthorizationCode, digest
 from idp.oidc.tokens import revoke_by_code
 
 
+# One INSERT, not through the unit of work: nothing else in the request holds the row.
+INSERT_CODE = AuthorizationCode.__table__.insert()
+
+
 def issue_code(*, client, user, session, redirect_uri, scope, nonce, code_challenge,
                code_challenge_method) -> str:
     """Store a single-use authorization code for the request; returns it."""
     code, moment = secrets.token_urlsafe(32), now()
     lifetime = timedelta(seconds=current_app.config["OIDC"]["CODE_LIFETIME_SECONDS"])
-    db.session.add(AuthorizationCode(
+    db.session.execute(INSERT_CODE, dict(
         code_hash=digest(code), client_id=client.client_id, user_id=user.id, sid=session.sid,
         redirect_uri=redirect_uri, scope=scope, nonce=nonce, code_challenge=code_challenge,
         code_challenge_method=code_challenge_method, auth_time=session.auth_time,
-        amr=list(session.amr), created_at=moment, expires_at=moment + lifetime,
+        amr=list(session.amr), created_at=moment, expires_at=moment + lifetime, used_at=None,
     ))
     return code
 
 
-# The code and its account in one statement, built once. populate_existing: the row as the
+# The statements of a redemption, built once (SQLAlchemy then reuses their compiled form).
+CLAIM_CODE = (update(AuthorizationCode)
+              .where(AuthorizationCode.code_hash == bindparam("digest"),
+                     AuthorizationCode.used_at.is_(None))
+              .values(used_at=bindparam("moment"))
+              .execution_options(synchronize_session=False))
+# The code and its account in one statement. populate_existing: the row as the
 # UPDATE left it, even if this session held it already.
 CODE_WITH_ACCOUNT = (db.select(AuthorizationCode, User)
                      .outerjoin(User, User.id == AuthorizationCode.user_id)
@@ -48,12 +58,7 @@ def redeem_code(code: str, client_id: str) -> AuthorizationCode | None:
     parallel redemptions cannot both succeed, on SQLite or PostgreSQL.
     """
     hashed, moment = digest(code), now()
-    won = db.session.execute(
-        update(AuthorizationCode)
-        .where(AuthorizationCode.code_hash == hashed, AuthorizationCode.used_at.is_(None))
-        .values(used_at=moment)
-        .execution_options(synchronize_session=False)
-    ).rowcount == 1
+    won = db.session.execute(CLAIM_CODE, {"digest": hashed, "moment": moment}).rowcount == 1
     found = db.session.execute(CODE_WITH_ACCOUNT, {"digest": hashed}).one_or_none()
     if found is None:
         return None

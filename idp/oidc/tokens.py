@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import or_, update
+from sqlalchemy import bindparam, or_, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from idp import audit
@@ -55,25 +55,28 @@ def _capped(user: User | None, moment: datetime) -> datetime:
     return moment if user is None else membership.cap_to_account(user, moment)
 
 
-def issue(grant: Grant, *, include_refresh_token: bool) -> tuple[dict, Token]:
-    """Create and store an access token (and refresh token); returns the response and the row."""
+INSERT_TOKEN = Token.__table__.insert()
+
+
+def issue(grant: Grant, *, include_refresh_token: bool) -> tuple[dict, dict]:
+    """Create and store an access token (and refresh token); returns the response and the
+    stored row's values (one INSERT, not through the unit of work: nothing else holds it)."""
     moment = now()
     access, refresh = secrets.token_urlsafe(32), None
     access_exp = _capped(grant.user, moment + _lifetime(grant.client, "access"))
-    row = Token(
-        client_id=grant.client.client_id, user_id=grant.user.id if grant.user else None,
-        sid=grant.sid,
-        family_id=grant.family_id or secrets.token_urlsafe(16), code_hash=grant.code_hash,
-        scope=grant.scope, access_token_hash=digest(access), auth_time=grant.auth_time,
-        amr=list(grant.amr), issued_at=moment, access_expires_at=access_exp,
-    )
+    row = {
+        "client_id": grant.client.client_id, "user_id": grant.user.id if grant.user else None,
+        "sid": grant.sid, "family_id": grant.family_id or secrets.token_urlsafe(16),
+        "code_hash": grant.code_hash, "scope": grant.scope, "access_token_hash": digest(access),
+        "refresh_token_hash": None, "refresh_expires_at": None, "auth_time": grant.auth_time,
+        "amr": list(grant.amr), "issued_at": moment, "access_expires_at": access_exp,
+    }
     if include_refresh_token:
         refresh = secrets.token_urlsafe(32)
-        row.refresh_token_hash = digest(refresh)
-        row.refresh_expires_at = _capped(grant.user, moment + _lifetime(grant.client, "refresh"))
-    db.session.add(row)
-    db.session.flush()
-    token_issued(row.client_id)
+        row["refresh_token_hash"] = digest(refresh)
+        row["refresh_expires_at"] = _capped(grant.user, moment + _lifetime(grant.client, "refresh"))
+    db.session.execute(INSERT_TOKEN, row)
+    token_issued(grant.client.client_id)
     response = {
         "access_token": access,
         "token_type": "Bearer",
@@ -117,6 +120,20 @@ def at_hash(access_token: str, alg: str) -> str:
     return create_half_hash(access_token, alg).decode()
 
 
+# The statements of a refresh, built once (SQLAlchemy then reuses their compiled form).
+CLAIM_REFRESH_TOKEN = (
+    update(Token)
+    .where(Token.refresh_token_hash == bindparam("digest"), Token.refresh_used_at.is_(None),
+           Token.revoked_at.is_(None))
+    .values(refresh_used_at=bindparam("moment"))
+    .execution_options(synchronize_session=False))
+LOCK_FAMILY = (
+    db.select(Token.id)
+    .where(Token.family_id == db.select(Token.family_id)
+           .where(Token.refresh_token_hash == bindparam("digest")).scalar_subquery())
+    .order_by(Token.id).limit(1).with_for_update())
+
+
 def claim_refresh_token(token: str) -> Token | None:
     """Mark a refresh token used, atomically: of two parallel refreshes, exactly one wins.
 
@@ -126,13 +143,7 @@ def claim_refresh_token(token: str) -> Token | None:
     hashed, moment = digest(token), now()
     if not lock_family_of(hashed):
         return None
-    won = db.session.execute(
-        update(Token)
-        .where(Token.refresh_token_hash == hashed, Token.refresh_used_at.is_(None),
-               Token.revoked_at.is_(None))
-        .values(refresh_used_at=moment)
-        .execution_options(synchronize_session=False)
-    ).rowcount == 1
+    won = db.session.execute(CLAIM_REFRESH_TOKEN, {"digest": hashed, "moment": moment}).rowcount == 1
     found = db.session.execute(CLAIMED_REFRESH_TOKEN, {"digest": hashed}).one_or_none()
     if found is None:
         return None
@@ -154,11 +165,7 @@ def lock_family_of(refresh_token_hash: str) -> bool:
     rows they touch, a hundred parallel refreshes of one token deadlocked on PostgreSQL: the
     claim's UPDATE, and each revoker's multi-row UPDATE, queue on moved row versions in orders
     that can cross. (SQLite has one writer at a time and ignores ``FOR UPDATE``.)"""
-    family = db.select(Token.family_id).where(Token.refresh_token_hash == refresh_token_hash)
-    first = db.session.execute(
-        db.select(Token.id).where(Token.family_id == family.scalar_subquery())
-        .order_by(Token.id).limit(1).with_for_update()
-    ).scalar_one_or_none()
+    first = db.session.execute(LOCK_FAMILY, {"digest": refresh_token_hash}).scalar_one_or_none()
     return first is not None
 
 
