@@ -16,7 +16,6 @@ from idp.db import db
 from idp.oidc.models import AuthorizationCode, digest
 from idp.oidc.tokens import revoke_by_code
 
-
 # One INSERT, not through the unit of work: nothing else in the request holds the row.
 INSERT_CODE = AuthorizationCode.__table__.insert()
 
