@@ -14,7 +14,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 from idp.accounts.models import User
 from idp.clock import now
 from idp.db import db
-from idp.oidc.models import Client, Token, digest, find_client
+from idp.oidc.client_cache import cached_client
+from idp.oidc.models import Token, digest, find_client
 from idp.oidc.policy import may_get_tokens
 
 
@@ -24,7 +25,6 @@ class PresentedToken(TokenMixin):
 
     row: Token
     kind: str  # "access_token" | "refresh_token"
-    client: Client | None = None  # loaded with the row by ``find``; else looked up when asked
 
     @property
     def expires_at(self) -> datetime | None:
@@ -57,8 +57,9 @@ class PresentedToken(TokenMixin):
         return self.row.user
 
     def get_client(self):
-        """Authlib hook: the client the token was issued to."""
-        return self.client if self.client is not None else find_client(self.row.client_id)
+        """Authlib hook: the client the token was issued to, enabled or not (through this
+        process's client cache: ``client_cache``)."""
+        return cached_client(self.row.client_id, find_client)
 
     def is_active(self) -> bool:
         """Usable now: not expired, revoked or rotated; client enabled; and the account usable,
@@ -72,17 +73,16 @@ class PresentedToken(TokenMixin):
         return user is not None and may_get_tokens(user, client, now()) is None
 
 
-def _with_client_and_account(column):
-    """The token whose ``column`` is a given digest, with its client and account, in one
-    statement (built once: SQLAlchemy then reuses its compiled form)."""
-    return (db.select(Token, Client, User)
-            .outerjoin(Client, Client.client_id == Token.client_id)
+def _with_account(column):
+    """The token whose ``column`` is a given digest, with its account, in one statement (built
+    once: SQLAlchemy then reuses its compiled form). The client comes from the client cache."""
+    return (db.select(Token, User)
             .outerjoin(User, User.id == Token.user_id)
             .where(column == bindparam("digest")))
 
 
-LOOKUPS = {"access_token": _with_client_and_account(Token.access_token_hash),
-           "refresh_token": _with_client_and_account(Token.refresh_token_hash)}
+LOOKUPS = {"access_token": _with_account(Token.access_token_hash),
+           "refresh_token": _with_account(Token.refresh_token_hash)}
 # After the claiming UPDATE: the row as the UPDATE left it, even if this session held it already.
 CLAIMED_REFRESH_TOKEN = LOOKUPS["refresh_token"].execution_options(populate_existing=True)
 
@@ -90,8 +90,8 @@ CLAIMED_REFRESH_TOKEN = LOOKUPS["refresh_token"].execution_options(populate_exis
 def find(token: str, hint: str | None = None) -> PresentedToken | None:
     """The token row for an access or refresh token string, whatever its state.
 
-    The client and the account come in the same statement; the account is set on ``row.user``
-    as loaded (``set_committed_value``), so reading it costs no statement of its own."""
+    The account comes in the same statement and is set on ``row.user`` as loaded
+    (``set_committed_value``), so reading it costs no statement of its own."""
     kinds = ("access_token", "refresh_token")
     if hint in kinds:
         kinds = (hint, *(k for k in kinds if k != hint))
@@ -99,9 +99,9 @@ def find(token: str, hint: str | None = None) -> PresentedToken | None:
     for kind in kinds:
         found = db.session.execute(LOOKUPS[kind], {"digest": hashed}).one_or_none()
         if found is not None:
-            row, client, user = found
+            row, user = found
             set_committed_value(row, "user", user)
-            return PresentedToken(row, kind, client)
+            return PresentedToken(row, kind)
     return None
 
 

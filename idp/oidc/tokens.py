@@ -148,7 +148,7 @@ def claim_refresh_token(token: str) -> Token | None:
     if found is None:
         return None
     row = found[0]
-    set_committed_value(row, "user", found[2])  # the account, read with it
+    set_committed_value(row, "user", found[1])  # the account, read with it
     if not won:
         if row.refresh_used_at is not None:
             revoke_family(row.family_id, reason="refresh_token_reused")
