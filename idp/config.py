@@ -128,8 +128,8 @@ DEFAULTS: dict = {
         "THREADS": 4,
         "GRACEFUL_TIMEOUT_SECONDS": 30,
         "KEYS_RECHECK_SECONDS": 5,
+        "CLIENTS_RECHECK_SECONDS": 5,
         "METADATA_MAX_AGE_SECONDS": 300,
-        "CONTROL_SOCKET": "",
     },
     "DATABASE": {
         "POOL_SIZE": 10,

@@ -25,6 +25,7 @@ access_log = logging.getLogger("idp.access")
 CITIZEN_ID = re.compile(r"(?<!\d)\d{13}(?!\d)")
 ACCESS_FIELDS = ("request_id", "method", "path", "status", "duration_ms", "endpoint",
                  "client_id", "sub")
+ENDPOINT = "idp.endpoint"  # WSGI environ key: the endpoint that answered
 WHO = "idp.log.who"  # WSGI environ key: what the app learned about the caller
 MAX_PATH = 300
 BEFORE_THE_APP = {"/.well-known/openid-configuration": "oidc.openid_configuration",
@@ -163,13 +164,13 @@ class AccessLog:
 def endpoint_of(environ) -> str:
     """The endpoint that answered: a Flask endpoint, a document served before the app, or
     ``unmatched`` (a bounded set of names, fit for a metrics label)."""
-    return (environ.get("idp.endpoint")
+    return (environ.get(ENDPOINT)
             or BEFORE_THE_APP.get(environ.get("PATH_INFO"), "unmatched"))
 
 
 def remember_endpoint(endpoint: str | None, _values) -> None:
     """Before any before_request hook (which may answer early): the matched endpoint."""
-    request.environ["idp.endpoint"] = endpoint
+    request.environ[ENDPOINT] = endpoint
 
 
 def init_logs(app: Flask) -> None:

@@ -2,7 +2,7 @@
 nothing of the app, so any layer may call it). ``idp/metrics_endpoint.py`` serves them.
 
 Under ``moc-idp serve`` the workers share them through ``PROMETHEUS_MULTIPROC_DIR``
-(``idp/gunicorn_config.py``); each gauge says how its workers' values combine.
+(``idp/server_config.py``); each gauge says how its workers' values combine.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ import hmac
 import ipaddress
 import os
 import time
+from pathlib import Path
 
 import sqlalchemy as sa
 from flask import Flask
@@ -29,13 +30,37 @@ STATE = "idp.metrics"
 
 def registry():
     """The registry to scrape: every worker's values in multiprocess mode, else this process's."""
-    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not folder:
         return REGISTRY
     from prometheus_client import multiprocess
 
+    forget_ended_workers(folder)
     combined = CollectorRegistry()
     multiprocess.MultiProcessCollector(combined)
     return combined
+
+
+def forget_ended_workers(folder: str) -> None:
+    """Drop the live gauges of worker processes that no longer exist (a worker that crashed and
+    was replaced), so that they stop counting; their counters and histograms stay summed in."""
+    from prometheus_client import multiprocess
+
+    for path in Path(folder).glob("gauge_live*_*.db"):
+        pid = int(path.stem.rsplit("_", 1)[1])
+        if not process_exists(pid):
+            multiprocess.mark_process_dead(pid, folder)
+
+
+def process_exists(pid: int) -> bool:
+    """A process with this id is running (signal 0 checks without sending anything)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def refresh_gauges(app: Flask) -> None:

@@ -22,10 +22,15 @@ WELL_FORMED = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
 def current() -> str:
     """This request's id (made on first use)."""
     if "request_id" not in g:
-        incoming = request.headers.get(HEADER, "")
-        trusted = request.environ.get(TRUSTED) and WELL_FORMED.match(incoming)
-        g.request_id = incoming if trusted else secrets.token_hex(16)
+        g.request_id = from_environ(request.environ)
     return g.request_id
+
+
+def from_environ(environ) -> str:
+    """The id for a request: the trusted proxy's, when well formed, else a new one."""
+    incoming = environ.get("HTTP_X_REQUEST_ID", "")
+    trusted = environ.get(TRUSTED) and WELL_FORMED.match(incoming)
+    return incoming if trusted else secrets.token_hex(16)
 
 
 def add_header(response):

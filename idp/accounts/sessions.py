@@ -12,7 +12,8 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask import current_app, g, redirect, request, url_for
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from idp import audit
 from idp.accounts.models import LoginSession, User
@@ -68,6 +69,11 @@ def is_live(session: LoginSession, at: datetime) -> bool:
     )
 
 
+# The session and its account in one statement, built once (its compiled form is reused).
+SESSION_WITH_ACCOUNT = (db.select(LoginSession, User).join(User, User.id == LoginSession.user_id)
+                        .where(LoginSession.token_hash == bindparam("digest")))
+
+
 def current_session() -> LoginSession | None:
     """The live SSO session named by this request's cookie, or None."""
     if "idp_session" in g:
@@ -75,11 +81,11 @@ def current_session() -> LoginSession | None:
     token = request.cookies.get(_settings()["COOKIE_NAME"])
     session = None
     if token:
-        found = db.session.execute(
-            db.select(LoginSession).filter_by(token_hash=_hash(token))
-        ).scalar_one_or_none()
-        if found is not None and is_live(found, now()):
-            session = found
+        found = db.session.execute(SESSION_WITH_ACCOUNT, {"digest": _hash(token)}).one_or_none()
+        if found is not None:
+            set_committed_value(found[0], "user", found[1])  # the account, read with it
+        if found is not None and is_live(found[0], now()):
+            session = found[0]
     g.idp_session = session
     if token and session is None:
         g.idp_session_cookie = ""  # clear a cookie that names nothing live

@@ -13,8 +13,8 @@ import click
 from flask.cli import FlaskGroup
 
 from idp import create_app
-from idp.gunicorn_config import MULTIPROC, prepare_metrics_folder, settings
 from idp.server_app import ProductionServer
+from idp.server_config import MULTIPROC, prepare_metrics_folder, settings
 
 
 def _create_app(*_args, **_kwargs):
@@ -32,9 +32,9 @@ def main():
 @click.option("--host", help="Address to listen on ([SERVER] HOST).")
 @click.option("--port", type=int, help="Port to listen on ([SERVER] PORT).")
 @click.option("--workers", type=int, help="Worker processes, about one per core ([SERVER] WORKERS).")
-@click.option("--threads", type=int, help="Threads per worker; more than 1 uses gthread ([SERVER] THREADS).")
+@click.option("--threads", type=int, help="Python threads per worker that run requests ([SERVER] THREADS).")
 def serve(host, port, workers, threads):
-    """Run the IdP under its production server (gunicorn); SIGTERM stops it gracefully."""
+    """Run the IdP under its production server (Granian); SIGTERM stops it gracefully."""
     if MULTIPROC not in os.environ:
         # prometheus-client chooses its multiprocess mode when first imported, which loading
         # this command has already done: start again with the workers' shared folder named.

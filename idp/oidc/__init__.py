@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import Flask, url_for
 
 from idp.accounts import pending, sessions
-from idp.oidc import interactions, logout
+from idp.oidc import client_cache, interactions, logout
 from idp.oidc.server import init_server
 from idp.oidc.views import applications, bp
 from idp.verification import identity, staff
@@ -26,6 +26,7 @@ PROTOCOL_ENDPOINTS = ("authorize_endpoint", "token", "revoke", "introspect", "us
 def init_app(app: Flask) -> None:
     """Wire the OpenID Provider into ``app`` (after CSRF protection is set up)."""
     init_server(app)
+    client_cache.init_app(app)
     app.register_blueprint(bp)
     for endpoint in PROTOCOL_ENDPOINTS:
         app.extensions["csrf"].exempt(app.view_functions[f"oidc.{endpoint}"])

@@ -17,6 +17,7 @@ from idp import audit
 from idp.clock import now
 from idp.db import db
 from idp.oidc import client_checks
+from idp.oidc.client_cache import cached_client
 from idp.oidc.client_checks import N_, InvalidClientSettings, Problem, count_problems, uri_problems
 from idp.oidc.models import AuthorizationCode, Client, Consent, Token, digest, find_client
 from idp.oidc.tokens import revoke_client_tokens
@@ -228,8 +229,8 @@ def update_client(client: Client, *, actor=None, **changes) -> UpdatedClient:
 
 
 def active_client(client_id: str | None) -> Client | None:
-    """The client with this id unless it is unknown or disabled."""
-    client = find_client(client_id) if client_id else None
+    """The client with this id unless it is unknown or disabled (see ``client_cache``)."""
+    client = cached_client(client_id, find_client) if client_id else None
     return client if client is not None and client.disabled_at is None else None
 
 

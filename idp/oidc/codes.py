@@ -6,13 +6,18 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from idp import audit
+from idp.accounts.models import User
 from idp.clock import now
 from idp.db import db
 from idp.oidc.models import AuthorizationCode, digest
 from idp.oidc.tokens import revoke_by_code
+
+# One INSERT, not through the unit of work: nothing else in the request holds the row.
+INSERT_CODE = AuthorizationCode.__table__.insert()
 
 
 def issue_code(*, client, user, session, redirect_uri, scope, nonce, code_challenge,
@@ -20,13 +25,27 @@ def issue_code(*, client, user, session, redirect_uri, scope, nonce, code_challe
     """Store a single-use authorization code for the request; returns it."""
     code, moment = secrets.token_urlsafe(32), now()
     lifetime = timedelta(seconds=current_app.config["OIDC"]["CODE_LIFETIME_SECONDS"])
-    db.session.add(AuthorizationCode(
+    db.session.execute(INSERT_CODE, dict(
         code_hash=digest(code), client_id=client.client_id, user_id=user.id, sid=session.sid,
         redirect_uri=redirect_uri, scope=scope, nonce=nonce, code_challenge=code_challenge,
         code_challenge_method=code_challenge_method, auth_time=session.auth_time,
-        amr=list(session.amr), created_at=moment, expires_at=moment + lifetime,
+        amr=list(session.amr), created_at=moment, expires_at=moment + lifetime, used_at=None,
     ))
     return code
+
+
+# The statements of a redemption, built once (SQLAlchemy then reuses their compiled form).
+CLAIM_CODE = (update(AuthorizationCode)
+              .where(AuthorizationCode.code_hash == bindparam("digest"),
+                     AuthorizationCode.used_at.is_(None))
+              .values(used_at=bindparam("moment"))
+              .execution_options(synchronize_session=False))
+# The code and its account in one statement. populate_existing: the row as the
+# UPDATE left it, even if this session held it already.
+CODE_WITH_ACCOUNT = (db.select(AuthorizationCode, User)
+                     .outerjoin(User, User.id == AuthorizationCode.user_id)
+                     .where(AuthorizationCode.code_hash == bindparam("digest"))
+                     .execution_options(populate_existing=True))
 
 
 def redeem_code(code: str, client_id: str) -> AuthorizationCode | None:
@@ -38,19 +57,12 @@ def redeem_code(code: str, client_id: str) -> AuthorizationCode | None:
     parallel redemptions cannot both succeed, on SQLite or PostgreSQL.
     """
     hashed, moment = digest(code), now()
-    won = db.session.execute(
-        update(AuthorizationCode)
-        .where(AuthorizationCode.code_hash == hashed, AuthorizationCode.used_at.is_(None))
-        .values(used_at=moment)
-        .execution_options(synchronize_session=False)
-    ).rowcount == 1
-    # populate_existing: the row as the UPDATE left it, even if this session held it already.
-    record = db.session.execute(
-        db.select(AuthorizationCode).filter_by(code_hash=hashed)
-        .execution_options(populate_existing=True)
-    ).scalar_one_or_none()
-    if record is None:
+    won = db.session.execute(CLAIM_CODE, {"digest": hashed, "moment": moment}).rowcount == 1
+    found = db.session.execute(CODE_WITH_ACCOUNT, {"digest": hashed}).one_or_none()
+    if found is None:
         return None
+    record = found[0]
+    set_committed_value(record, "user", found[1])  # the account, read with it
     if not won:
         revoke_by_code(hashed)
         audit.record("oidc:code:reused", subject=record.user, client_id=record.client_id)

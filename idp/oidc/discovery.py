@@ -88,7 +88,7 @@ class PublicDocuments:
     def __init__(self, app: Flask, wsgi_app):
         self.app, self.wsgi_app = app, wsgi_app
         self.max_age = app.config["SERVER"]["METADATA_MAX_AGE_SECONDS"]
-        self.security_headers = SECURITY_HEADERS + _hsts(app.config)
+        self.security_headers = document_headers(app.config)
         self._discovery: tuple[bytes, str] | None = None
 
     def __call__(self, environ, start_response):
@@ -115,6 +115,11 @@ class PublicDocuments:
     def jwks_document(self) -> tuple[bytes, str]:
         """The published JWK Set now, as JSON bytes and their ETag."""
         return self.app.extensions[KEYS].jwks_document(self.app.extensions["idp.clock"].now())
+
+
+def document_headers(config) -> list[tuple[str, str]]:
+    """The security headers of a JSON answer given before the app (as ``security.headers``)."""
+    return SECURITY_HEADERS + _hsts(config)
 
 
 def _hsts(config) -> list[tuple[str, str]]:

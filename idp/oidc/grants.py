@@ -18,7 +18,7 @@ from authlib.oidc.core.grants.util import is_openid_scope
 
 from idp import audit
 from idp.clock import now
-from idp.oidc import tokens
+from idp.oidc import presented, tokens
 from idp.oidc.codes import redeem_code
 from idp.oidc.policy import Refusal, may_get_tokens
 
@@ -106,7 +106,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         row = tokens.claim_refresh_token(refresh_token)
         if row is None or row.refresh_expires_at is None or row.refresh_expires_at <= now():
             return None
-        return tokens.PresentedToken(row, "refresh_token")
+        return presented.PresentedToken(row, "refresh_token")
 
     def authenticate_user(self, refresh_token):
         """Authlib hook: the account the grant is for, if it may still get tokens."""

@@ -9,7 +9,7 @@ from flask import Flask, current_app
 
 from idp import audit
 from idp.clock import timestamp
-from idp.oidc import tokens
+from idp.oidc import presented, tokens
 from idp.oidc.clients import active_client
 from idp.oidc.grants import (
     AUTH_METHODS,
@@ -39,7 +39,7 @@ class TokenRevocation(RevocationEndpoint):
 
     def query_token(self, token_string, token_type_hint):
         """Authlib hook: the token row for the presented string."""
-        return tokens.find(token_string, token_type_hint)
+        return presented.find(token_string, token_type_hint)
 
     def revoke_token(self, token, request):
         """Authlib hook: revoke the grant's tokens and audit it."""
@@ -54,7 +54,7 @@ class TokenIntrospection(IntrospectionEndpoint):
 
     def query_token(self, token_string, token_type_hint):
         """Authlib hook: the token row for the presented string."""
-        return tokens.find(token_string, token_type_hint)
+        return presented.find(token_string, token_type_hint)
 
     def check_permission(self, token, client, request):
         """Authlib hook: a client may introspect only its own tokens."""

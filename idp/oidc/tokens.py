@@ -11,9 +11,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from authlib.oauth2.rfc6749 import TokenMixin
 from flask import current_app
-from sqlalchemy import or_, update
+from sqlalchemy import bindparam, or_, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from idp import audit
 from idp.accounts import membership
@@ -22,8 +22,8 @@ from idp.clock import now, timestamp
 from idp.db import db
 from idp.metrics import refresh_reuse_detected, token_issued
 from idp.oidc.claims import user_claims
-from idp.oidc.models import Client, Token, digest, find_client
-from idp.oidc.policy import may_get_tokens
+from idp.oidc.models import Client, Token, digest
+from idp.oidc.presented import CLAIMED_REFRESH_TOKEN
 from idp.oidc.signing import key_store
 
 
@@ -55,25 +55,28 @@ def _capped(user: User | None, moment: datetime) -> datetime:
     return moment if user is None else membership.cap_to_account(user, moment)
 
 
-def issue(grant: Grant, *, include_refresh_token: bool) -> tuple[dict, Token]:
-    """Create and store an access token (and refresh token); returns the response and the row."""
+INSERT_TOKEN = Token.__table__.insert()
+
+
+def issue(grant: Grant, *, include_refresh_token: bool) -> tuple[dict, dict]:
+    """Create and store an access token (and refresh token); returns the response and the
+    stored row's values (one INSERT, not through the unit of work: nothing else holds it)."""
     moment = now()
     access, refresh = secrets.token_urlsafe(32), None
     access_exp = _capped(grant.user, moment + _lifetime(grant.client, "access"))
-    row = Token(
-        client_id=grant.client.client_id, user_id=grant.user.id if grant.user else None,
-        sid=grant.sid,
-        family_id=grant.family_id or secrets.token_urlsafe(16), code_hash=grant.code_hash,
-        scope=grant.scope, access_token_hash=digest(access), auth_time=grant.auth_time,
-        amr=list(grant.amr), issued_at=moment, access_expires_at=access_exp,
-    )
+    row = {
+        "client_id": grant.client.client_id, "user_id": grant.user.id if grant.user else None,
+        "sid": grant.sid, "family_id": grant.family_id or secrets.token_urlsafe(16),
+        "code_hash": grant.code_hash, "scope": grant.scope, "access_token_hash": digest(access),
+        "refresh_token_hash": None, "refresh_expires_at": None, "auth_time": grant.auth_time,
+        "amr": list(grant.amr), "issued_at": moment, "access_expires_at": access_exp,
+    }
     if include_refresh_token:
         refresh = secrets.token_urlsafe(32)
-        row.refresh_token_hash = digest(refresh)
-        row.refresh_expires_at = _capped(grant.user, moment + _lifetime(grant.client, "refresh"))
-    db.session.add(row)
-    db.session.flush()
-    token_issued(row.client_id)
+        row["refresh_token_hash"] = digest(refresh)
+        row["refresh_expires_at"] = _capped(grant.user, moment + _lifetime(grant.client, "refresh"))
+    db.session.execute(INSERT_TOKEN, row)
+    token_issued(grant.client.client_id)
     response = {
         "access_token": access,
         "token_type": "Bearer",
@@ -117,78 +120,18 @@ def at_hash(access_token: str, alg: str) -> str:
     return create_half_hash(access_token, alg).decode()
 
 
-@dataclass(frozen=True)
-class PresentedToken(TokenMixin):
-    """A token string as presented to an endpoint: the row, and which of its two tokens it is."""
-
-    row: Token
-    kind: str  # "access_token" | "refresh_token"
-
-    @property
-    def expires_at(self) -> datetime | None:
-        """When this token (access or refresh) stops working."""
-        return self.row.access_expires_at if self.kind == "access_token" else self.row.refresh_expires_at
-
-    def check_client(self, client):
-        """Authlib hook: the token was issued to ``client``."""
-        return self.row.client_id == client.client_id
-
-    def get_scope(self):
-        """Authlib hook: the token's scope."""
-        return self.row.scope
-
-    def get_expires_in(self):
-        """Authlib hook: seconds from issue to expiry."""
-        return max(0, int((self.expires_at - now()).total_seconds()))
-
-    def is_expired(self):
-        """Authlib hook: the token is past its expiry."""
-        return self.expires_at <= now()
-
-    def is_revoked(self):
-        """Authlib hook: revoked, or a refresh token already used."""
-        used = self.kind == "refresh_token" and self.row.refresh_used_at is not None
-        return self.row.revoked_at is not None or used
-
-    def get_user(self):
-        """Authlib hook: the account the token was issued for (None for a service client)."""
-        return self.row.user
-
-    def get_client(self):
-        """Authlib hook: the client the token was issued to."""
-        return find_client(self.row.client_id)
-
-    def is_active(self) -> bool:
-        """Usable now: not expired, revoked or rotated; client enabled; and the account usable,
-        unless the token has no account (a service client's own, from client_credentials)."""
-        client = self.get_client()
-        if self.is_expired() or self.is_revoked() or client is None or client.disabled_at:
-            return False
-        if self.row.user_id is None:
-            return client.check_grant_type("client_credentials")
-        user = self.row.user
-        return user is not None and may_get_tokens(user, client, now()) is None
-
-
-def find(token: str, hint: str | None = None) -> PresentedToken | None:
-    """The token row for an access or refresh token string, whatever its state."""
-    kinds = ("access_token", "refresh_token")
-    if hint in kinds:
-        kinds = (hint, *(k for k in kinds if k != hint))
-    for kind in kinds:
-        column = Token.access_token_hash if kind == "access_token" else Token.refresh_token_hash
-        row = db.session.execute(db.select(Token).where(column == digest(token))).scalar_one_or_none()
-        if row is not None:
-            return PresentedToken(row, kind)
-    return None
-
-
-def find_active_access_token(token: str) -> PresentedToken | None:
-    """The access token's row if it is usable now, else None."""
-    found = find(token, "access_token")
-    if found is None or found.kind != "access_token" or not found.is_active():
-        return None
-    return found
+# The statements of a refresh, built once (SQLAlchemy then reuses their compiled form).
+CLAIM_REFRESH_TOKEN = (
+    update(Token)
+    .where(Token.refresh_token_hash == bindparam("digest"), Token.refresh_used_at.is_(None),
+           Token.revoked_at.is_(None))
+    .values(refresh_used_at=bindparam("moment"))
+    .execution_options(synchronize_session=False))
+LOCK_FAMILY = (
+    db.select(Token.id)
+    .where(Token.family_id == db.select(Token.family_id)
+           .where(Token.refresh_token_hash == bindparam("digest")).scalar_subquery())
+    .order_by(Token.id).limit(1).with_for_update())
 
 
 def claim_refresh_token(token: str) -> Token | None:
@@ -200,18 +143,12 @@ def claim_refresh_token(token: str) -> Token | None:
     hashed, moment = digest(token), now()
     if not lock_family_of(hashed):
         return None
-    won = db.session.execute(
-        update(Token)
-        .where(Token.refresh_token_hash == hashed, Token.refresh_used_at.is_(None),
-               Token.revoked_at.is_(None))
-        .values(refresh_used_at=moment)
-        .execution_options(synchronize_session=False)
-    ).rowcount == 1
-    # populate_existing: the row as the UPDATE left it, even if this session held it already.
-    row = db.session.execute(db.select(Token).filter_by(refresh_token_hash=hashed)
-                             .execution_options(populate_existing=True)).scalar_one_or_none()
-    if row is None:
+    won = db.session.execute(CLAIM_REFRESH_TOKEN, {"digest": hashed, "moment": moment}).rowcount == 1
+    found = db.session.execute(CLAIMED_REFRESH_TOKEN, {"digest": hashed}).one_or_none()
+    if found is None:
         return None
+    row = found[0]
+    set_committed_value(row, "user", found[1])  # the account, read with it
     if not won:
         if row.refresh_used_at is not None:
             revoke_family(row.family_id, reason="refresh_token_reused")
@@ -228,11 +165,7 @@ def lock_family_of(refresh_token_hash: str) -> bool:
     rows they touch, a hundred parallel refreshes of one token deadlocked on PostgreSQL: the
     claim's UPDATE, and each revoker's multi-row UPDATE, queue on moved row versions in orders
     that can cross. (SQLite has one writer at a time and ignores ``FOR UPDATE``.)"""
-    family = db.select(Token.family_id).where(Token.refresh_token_hash == refresh_token_hash)
-    first = db.session.execute(
-        db.select(Token.id).where(Token.family_id == family.scalar_subquery())
-        .order_by(Token.id).limit(1).with_for_update()
-    ).scalar_one_or_none()
+    first = db.session.execute(LOCK_FAMILY, {"digest": refresh_token_hash}).scalar_one_or_none()
     return first is not None
 
 

@@ -74,7 +74,7 @@ def test_the_token_expires_and_stops_when_the_client_is_disabled(app, web, servi
     with app.app_context():
         disable_client(find_client(service[0]))
         db.session.commit()
-    from idp.oidc.tokens import find
+    from idp.oidc.presented import find
 
     with app.app_context():
         assert not find(fresh).is_active()

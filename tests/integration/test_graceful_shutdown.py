@@ -84,7 +84,7 @@ def test_sigterm_lets_the_request_in_flight_finish_and_exits_0(tmp_path, migrate
         reached = dopa.arrived.wait(timeout=30)
         assert reached, [(a.status_code, a.text[:2000]) for a in answers]
         instance.process.send_signal(signal.SIGTERM)  # while the check waits on DOPA
-        assert wait_until(lambda: "Handling signal: term" in instance.log()), instance.log()
+        assert wait_until(lambda: "Stopping worker-1" in instance.log()), instance.log()
         dopa.release.set()
         check.join(timeout=90)
         assert instance.process.wait(timeout=60) == 0, instance.log()

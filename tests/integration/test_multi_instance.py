@@ -100,11 +100,8 @@ def cluster(tmp_path_factory):
         config_file = write_config(folder / "config.toml", config)
         moc_idp(config_file, "db", "upgrade")
         moc_idp(config_file, "keys", "rotate", "--now")
-        # One runtime folder for both, as on one machine: each must keep its own control socket.
-        runtime = folder / "run"
-        runtime.mkdir(mode=0o700)
-        instances = {name: Instance(name, ports[name], config_file, folder / f"{name}.log",
-                                    env={"XDG_RUNTIME_DIR": str(runtime)}) for name in "AB"}
+        instances = {name: Instance(name, ports[name], config_file, folder / f"{name}.log")
+                     for name in "AB"}
         for instance in instances.values():
             stack.callback(instance.stop)
             instance.start()
@@ -119,19 +116,6 @@ def cluster(tmp_path_factory):
 
 
 # --- the servers and nginx in front -------------------------------------------------------------
-
-def test_each_instance_keeps_its_own_gunicorn_control_socket(cluster):
-    """Both run with one XDG_RUNTIME_DIR; gunicorn's default name there is one for all, and the
-    second instance would take it from the first."""
-    pytest.importorskip("gunicorn.ctl", reason="gunicorn before 25.1 opens no control socket")
-    from gunicorn.ctl.client import ControlClient
-
-    for instance in cluster.instances.values():
-        path = cluster.folder / "run" / f"moc-idp-{LOOPBACK}-{instance.port}.ctl"
-        with ControlClient(str(path), timeout=10) as control:
-            assert control.send_command("show stats")["pid"] == instance.process.pid
-    assert not (cluster.folder / "run" / "gunicorn.ctl").exists()
-
 
 def test_behind_nginx_the_issuer_is_https_cookies_are_secure_and_both_instances_serve(cluster):
     from test_nginx import FromAddress

@@ -36,7 +36,7 @@ def issue_refresh_token(idp, client_id: str) -> tuple[str, str]:
         grant = tokens.Grant(client=find_client(client_id), user=user, scope="openid offline_access",
                              sid=None, auth_time=None)
         response, row = tokens.issue(grant, include_refresh_token=True)
-        family = row.family_id
+        family = row["family_id"]
         db.session.commit()
     return response["refresh_token"], family
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import requests
 
-from idp.gunicorn_config import settings
+from idp.server_config import settings
 
 
 def free_port() -> int:
@@ -47,12 +47,13 @@ def test_serve_answers_discovery_and_stops_on_sigterm(migrated, keys_dir):
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=60) == 0
     log = process.stderr.read().decode()
-    assert "Handling signal: term" in log and "Shutting down" in log
+    assert "Shutting down granian" in log and "Stopped worker-2" in log
 
 
 def test_the_server_settings_follow_the_options_and_shut_down_gracefully():
     chosen = settings("0.0.0.0", 8443, 4, 8)
-    assert chosen["bind"] == "0.0.0.0:8443" and chosen["workers"] == 4
-    assert chosen["worker_class"] == "gthread" and chosen["threads"] == 8
-    assert settings(threads=1)["worker_class"] == "sync"
-    assert chosen["graceful_timeout"] == 30
+    assert (chosen["address"], chosen["port"]) == ("0.0.0.0", 8443)
+    assert chosen["workers"] == 4 and chosen["blocking_threads"] == 8
+    assert settings()["blocking_threads"] == 4  # [SERVER] THREADS
+    assert chosen["workers_kill_timeout"] == 30
+    assert chosen["respawn_failed_workers"] is True

@@ -1,5 +1,6 @@
-"""Under `moc-idp serve` (two gunicorn workers) the metrics of both workers are combined
-(prometheus-client multiprocess mode, set up by idp/gunicorn_config.py)."""
+"""Under `moc-idp serve` (two Granian workers) the metrics of both workers are combined
+(prometheus-client multiprocess mode, set up by idp/server_config.py), and the live gauges of
+a worker that has ended stop counting."""
 
 from __future__ import annotations
 
@@ -59,3 +60,24 @@ def test_two_workers_share_one_set_of_metrics(migrated, keys_dir, tmp_path, give
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=60) == 0
+
+
+def test_the_live_gauges_of_an_ended_worker_stop_counting(tmp_path, monkeypatch):
+    """A worker that crashed leaves its gauge file behind; the next scrape drops it."""
+    from prometheus_client.values import MultiProcessValue
+
+    from idp.metrics_endpoint import forget_ended_workers, process_exists
+
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    assert not process_exists(ended.pid) and process_exists(os.getpid())
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    for pid in (ended.pid, os.getpid()):
+        value = MultiProcessValue(lambda pid=pid: pid)(
+            "gauge", "moc_idp_review_queue_length", "moc_idp_review_queue_length", (), (),
+            "help", multiprocess_mode="livemostrecent")
+        value.set(3)
+    assert {p.name for p in tmp_path.glob("gauge_live*")} == {
+        f"gauge_livemostrecent_{ended.pid}.db", f"gauge_livemostrecent_{os.getpid()}.db"}
+    forget_ended_workers(str(tmp_path))
+    assert {p.name for p in tmp_path.glob("gauge_live*")} == {f"gauge_livemostrecent_{os.getpid()}.db"}

@@ -1,8 +1,8 @@
 """Production servers for multi-instance tests and the soak script: `moc-idp serve` processes
 sharing one configuration file (one database, one Redis), and nginx in front of them.
 
-Each instance is a real gunicorn master with its own port; its standard error goes to a file, so
-a chatty server never blocks on a full pipe and a test can read what it logged.
+Each instance is a real Granian server (moc-idp serve) with its own port; its standard error goes
+to a file, so a chatty server never blocks on a full pipe and a test can read what it logged.
 """
 
 from __future__ import annotations

@@ -8,12 +8,15 @@ from flask import current_app, request
 from idp.clock import now
 from idp.oidc import discovery
 from idp.oidc.signing import key_store
+from idp.oidc.userinfo import UserinfoEndpoint
 from idp.oidc.views.common import bp
 
 
 @bp.record_once
 def _serve_public_documents(state) -> None:
-    state.app.wsgi_app = discovery.PublicDocuments(state.app, state.app.wsgi_app)
+    app = state.app
+    app.wsgi_app = UserinfoEndpoint(app, app.wsgi_app, discovery.document_headers(app.config))
+    app.wsgi_app = discovery.PublicDocuments(app, app.wsgi_app)
 
 
 def _document(body_and_etag: tuple[bytes, str]):

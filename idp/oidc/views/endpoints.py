@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import jsonify, request
 
 from idp.db import db
-from idp.oidc import token_endpoint, tokens
-from idp.oidc.claims import user_claims
+from idp.oidc import token_endpoint
 from idp.oidc.server import authorization_server
+from idp.oidc.userinfo import answer as userinfo_answer
 from idp.oidc.views.common import NO_STORE, bp
 
 
@@ -40,37 +40,15 @@ def introspect():
     return response
 
 
-def bearer_token() -> str | None:
-    """RFC 6750: the Authorization header (2.1) or, for POST, the form body (2.2); not both."""
-    header = request.headers.get("Authorization", "")
-    from_header = header[7:].strip() if header[:7].lower() == "bearer " else None
-    from_body = request.form.get("access_token") if request.method == "POST" else None
-    if from_header and from_body:
-        return None
-    return from_header or from_body
-
-
-def bearer_error(error: str, status: int, description: str):
-    """RFC 6750 3: the error in the body and in ``WWW-Authenticate``."""
-    response = jsonify(error=error, error_description=description)
-    response.status_code = status
-    response.headers["WWW-Authenticate"] = f'Bearer error="{error}", error_description="{description}"'
-    response.headers.update(NO_STORE)
-    return response
-
-
 @bp.route("/userinfo", methods=["GET", "POST"])
 def userinfo():
     """OIDC Core 5.3: "The UserInfo Endpoint MUST support the use of the HTTP methods GET and
-    POST"; claims by the token's scope."""
-    raw = bearer_token()
-    if not raw:
-        response = bearer_error("invalid_request", 401, "a Bearer access token is required")
-        response.headers["WWW-Authenticate"] = 'Bearer realm="userinfo"'
-        return response
-    found = tokens.find_active_access_token(raw)
-    if found is None or found.row.user is None or "openid" not in found.row.scope.split():
-        return bearer_error("invalid_token", 401, "the access token is invalid or has expired")
-    response = jsonify(user_claims(found.row.user, found.row.scope))
+    POST". Answered by ``userinfo.UserinfoEndpoint`` before the app; here for HEAD and for a
+    call that failed there (the app's error handlers answer it)."""
+    form_token = request.form.get("access_token") if request.method == "POST" else None
+    result = userinfo_answer(request.headers.get("Authorization"), form_token)
+    response = jsonify(result.body)
+    response.status_code = result.status
+    response.headers.update(dict(result.headers))
     response.headers.update(NO_STORE)
     return response
