@@ -7,13 +7,13 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import bindparam, update
-from sqlalchemy.orm.attributes import set_committed_value
 
 from idp import audit
 from idp.accounts.models import User
 from idp.clock import now
 from idp.db import db
 from idp.oidc.models import AuthorizationCode, digest
+from idp.oidc.presented import claim_and_read
 from idp.oidc.tokens import revoke_by_code
 
 # One INSERT, not through the unit of work: nothing else in the request holds the row.
@@ -57,12 +57,9 @@ def redeem_code(code: str, client_id: str) -> AuthorizationCode | None:
     parallel redemptions cannot both succeed, on SQLite or PostgreSQL.
     """
     hashed, moment = digest(code), now()
-    won = db.session.execute(CLAIM_CODE, {"digest": hashed, "moment": moment}).rowcount == 1
-    found = db.session.execute(CODE_WITH_ACCOUNT, {"digest": hashed}).one_or_none()
-    if found is None:
+    won, record = claim_and_read(CLAIM_CODE, CODE_WITH_ACCOUNT, hashed, moment)
+    if record is None:
         return None
-    record = found[0]
-    set_committed_value(record, "user", found[1])  # the account, read with it
     if not won:
         revoke_by_code(hashed)
         audit.record("oidc:code:reused", subject=record.user, client_id=record.client_id)

@@ -87,6 +87,17 @@ LOOKUPS = {"access_token": _with_account(Token.access_token_hash),
 CLAIMED_REFRESH_TOKEN = LOOKUPS["refresh_token"].execution_options(populate_existing=True)
 
 
+def claim_and_read(claim, read, hashed: str, moment) -> tuple[bool, object | None]:
+    """Run the single-use ``claim`` (a conditional UPDATE), then ``read`` the row with its
+    account, as the UPDATE left it: (whether this call won the claim, the row or None)."""
+    won = db.session.execute(claim, {"digest": hashed, "moment": moment}).rowcount == 1
+    found = db.session.execute(read, {"digest": hashed}).one_or_none()
+    if found is None:
+        return won, None
+    set_committed_value(found[0], "user", found[1])  # the account, read with it
+    return won, found[0]
+
+
 def find(token: str, hint: str | None = None) -> PresentedToken | None:
     """The token row for an access or refresh token string, whatever its state.
 

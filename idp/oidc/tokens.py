@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import bindparam, or_, update
-from sqlalchemy.orm.attributes import set_committed_value
 
 from idp import audit
 from idp.accounts import membership
@@ -23,7 +22,7 @@ from idp.db import db
 from idp.metrics import refresh_reuse_detected, token_issued
 from idp.oidc.claims import user_claims
 from idp.oidc.models import Client, Token, digest
-from idp.oidc.presented import CLAIMED_REFRESH_TOKEN
+from idp.oidc.presented import CLAIMED_REFRESH_TOKEN, claim_and_read
 from idp.oidc.signing import key_store
 
 
@@ -143,12 +142,9 @@ def claim_refresh_token(token: str) -> Token | None:
     hashed, moment = digest(token), now()
     if not lock_family_of(hashed):
         return None
-    won = db.session.execute(CLAIM_REFRESH_TOKEN, {"digest": hashed, "moment": moment}).rowcount == 1
-    found = db.session.execute(CLAIMED_REFRESH_TOKEN, {"digest": hashed}).one_or_none()
-    if found is None:
+    won, row = claim_and_read(CLAIM_REFRESH_TOKEN, CLAIMED_REFRESH_TOKEN, hashed, moment)
+    if row is None:
         return None
-    row = found[0]
-    set_committed_value(row, "user", found[1])  # the account, read with it
     if not won:
         if row.refresh_used_at is not None:
             revoke_family(row.family_id, reason="refresh_token_reused")

@@ -49,11 +49,8 @@ def test_documents_served_before_the_app_are_logged_too(json_app, capsys):
     assert [line["request_id"] for line in lines] == [r.headers["X-Request-ID"] for r in responses]
 
 
-def test_the_token_request_names_its_client_and_a_signed_in_page_its_account(build, capsys):
-    from tests.support.flows import Flow
-
-    app = build({"LOGGING": {"FORMAT": "json"}})
-    web = app.test_client()
+def member_and_client(app) -> tuple[str, str, str]:
+    """A member and a relying party registered in ``app``: (sub, client id, secret)."""
     from idp.accounts.service import create_user
     from idp.db import db
     from idp.oidc.clients import create_client
@@ -63,7 +60,15 @@ def test_the_token_request_names_its_client_and_a_signed_in_page_its_account(bui
                           given_name_th="สมชาย", family_name_th="ใจดี").sub
         registered = create_client("RP", ["https://rp.example/callback"])
         db.session.commit()
-        client_id, secret = registered.client.client_id, registered.client_secret
+        return sub, registered.client.client_id, registered.client_secret
+
+
+def test_the_token_request_names_its_client_and_a_signed_in_page_its_account(build, capsys):
+    from tests.support.flows import Flow
+
+    app = build({"LOGGING": {"FORMAT": "json"}})
+    web = app.test_client()
+    sub, client_id, secret = member_and_client(app)
     flow = Flow(web, client_id)
     flow.sign_in(password="a good long passphrase 42")
     capsys.readouterr()
@@ -73,6 +78,21 @@ def test_the_token_request_names_its_client_and_a_signed_in_page_its_account(bui
     web.get("/account")
     page_line = access_lines(capsys)[-1]
     assert page_line["sub"] == sub
+
+
+def test_userinfo_answered_before_the_app_names_its_client_and_account(build, capsys):
+    from tests.support.flows import Flow
+
+    app = build({"LOGGING": {"FORMAT": "json"}})
+    sub, client_id, secret = member_and_client(app)
+    flow = Flow(app.test_client(), client_id)
+    flow.sign_in(password="a good long passphrase 42")
+    access = flow.tokens(secret)["access_token"]
+    capsys.readouterr()
+    flow.web.get("/userinfo", headers={"Authorization": f"Bearer {access}"})
+    [line] = access_lines(capsys)
+    assert line["endpoint"] == "oidc.userinfo" and line["status"] == 200
+    assert line["client_id"] == client_id and line["sub"] == sub
 
 
 def test_an_application_record_is_json_and_a_citizen_id_in_it_is_masked(json_app, capsys):

@@ -1,10 +1,9 @@
 """UserInfo answered before the app (idp/oidc/userinfo.py): the same answers as any endpoint
-(headers, request id, the access line), and what it cannot answer goes on to the app: HEAD,
-and a call whose database is down, which gets the app's 503."""
+(headers, request id; its access line is checked in test_logs.py), and what it cannot answer
+goes on to the app: HEAD, and a call whose database is down, which gets the app's 503."""
 
 from __future__ import annotations
 
-import json
 import re
 
 from tests.support.faults import closed_port
@@ -45,31 +44,6 @@ def test_head_goes_to_the_app_and_answers_like_get_without_a_body(flow):
     response = flow.web.head("/userinfo", headers=bearer(access))
     assert response.status_code == 200 and response.get_data() == b""
     assert response.headers["Cache-Control"] == "no-store"
-
-
-def test_the_access_line_names_the_endpoint_the_client_and_the_account(build, capsys):
-    from tests.support.flows import Flow
-
-    app = build({"LOGGING": {"FORMAT": "json"}})
-    from idp.accounts.service import create_user
-    from idp.db import db
-    from idp.oidc.clients import create_client
-
-    with app.app_context():
-        sub = create_user("somchai@example.com", "a good long passphrase 42",
-                          given_name_th="สมชาย", family_name_th="ใจดี").sub
-        registered = create_client("RP", ["https://rp.example/callback"])
-        db.session.commit()
-        client_id, secret = registered.client.client_id, registered.client_secret
-    flow = Flow(app.test_client(), client_id)
-    flow.sign_in(password="a good long passphrase 42")
-    access = flow.tokens(secret)["access_token"]
-    capsys.readouterr()
-    flow.web.get("/userinfo", headers=bearer(access))
-    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")]
-    [line] = [entry for entry in lines if entry["logger"] == "idp.access"]
-    assert line["endpoint"] == "oidc.userinfo" and line["status"] == 200
-    assert line["client_id"] == client_id and line["sub"] == sub
 
 
 def test_a_database_that_is_down_gets_the_apps_503(build):
