@@ -85,6 +85,7 @@ def _init_foundations(app: Flask) -> None:
     """What every package stands on: the outbox, the database, languages, rate limits."""
     init_outbox(app)
     database.db.init_app(app)
+    database.end_sessions_quietly(app)
     database.migrate.init_app(app, database.db, directory=str(PROJECT_ROOT / "idp" / "migrations"))
     init_babel(app)
     init_limiter(app)

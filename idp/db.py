@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from datetime import UTC, datetime
 
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, event
+from sqlalchemy.exc import DBAPIError
 
 # Named constraints keep Alembic migrations portable between SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -20,6 +22,24 @@ NAMING_CONVENTION = {
 
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
 migrate = Migrate(render_as_batch=True, compare_type=True)
+log = logging.getLogger(__name__)
+
+
+def end_sessions_quietly(app) -> None:
+    """Registered after Flask-SQLAlchemy (so run before its own teardown): end each request's
+    session, and if the database dropped the connection meanwhile (a restart between the last
+    query and the end of the request), only log it. Otherwise the failed ROLLBACK escapes
+    the app after the answer was made, and the server turns a good answer into a bare 500."""
+    app.teardown_appcontext(_remove_session)
+
+
+def _remove_session(_error=None) -> None:
+    try:
+        db.session.remove()
+    except DBAPIError as error:
+        db.session.registry.clear()  # the connection was invalidated with the failed rollback
+        log.warning("the database connection was lost before the session ended: %s",
+                    type(error.orig).__name__)
 
 
 @event.listens_for(Engine, "connect")

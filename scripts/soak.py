@@ -9,6 +9,7 @@ import argparse
 import os
 import random
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -22,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "integration")]
 
 import requests  # noqa: E402
-from multi_support import EXAMPLE, HOST, Browser, Cluster, cluster_config, public_site, redeem  # noqa: E402
+from multi_support import EXAMPLE, HOST, Browser, Cluster, NoCode, cluster_config, public_site, redeem  # noqa: E402
 
 from tests.support.instances import Instance, free_port, moc_idp, start_nginx, wait_for_https, write_config  # noqa: E402
 from tests.support.live import scratch_database  # noqa: E402
@@ -66,8 +67,8 @@ def client_loop(cluster: Cluster, client, member, ledger: Ledger, deadline: floa
                 answer = requests.get(f"{cluster.issuer}/userinfo", verify=str(cluster.ca_file), timeout=30,
                                       headers={"Authorization": f"Bearer {tokens.get('access_token', '')}"})
             ledger.note(kind, str(answer.status_code))
-        except KeyError:  # the IdP sent the browser back without a code (an error redirect)
-            ledger.note(kind, "redirect-without-code")
+        except NoCode as refusal:  # an error redirect, or a page where a code was expected
+            ledger.note(kind, f"no code ({refusal})")
             browser, tokens = None, {}
         except Exception as error:  # counted by kind: the soak goes on through outages
             ledger.note(kind, type(error).__name__)
@@ -176,6 +177,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=180, help="how long the load runs (180)")
     parser.add_argument("--clients", type=int, default=4, help="client threads (4)")
+    parser.add_argument("--logs", type=Path, help="copy the instances' and nginx's logs here")
     args = parser.parse_args()
     import tempfile
 
@@ -198,6 +200,10 @@ def main() -> int:
             thread.start()
         for thread in threads:
             thread.join()
+        if args.logs:
+            args.logs.mkdir(parents=True, exist_ok=True)
+            for found in Path(temp).glob("*.log"):
+                shutil.copy(found, args.logs / found.name)
         log(f"requests served: {sum(n for k, n in ledger.outcomes.items() if k.split()[1] in ('200', 'ok'))}")
         for outcome, count in sorted(ledger.outcomes.items()):
             print(f"  {outcome:32} {count}")

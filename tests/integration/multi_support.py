@@ -18,7 +18,7 @@ import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import requests
 
@@ -178,7 +178,15 @@ class Browser(BrowserSession):
                   "scope": "openid", "state": "s", "nonce": "n", "code_challenge": challenge,
                   "code_challenge_method": "S256", **extra}
         response = self.sign_in(f"{self.issuer}/authorize?{urlencode(params)}", stop_at=CALLBACK)
-        return query_of(response.headers["Location"])["code"], verifier
+        answer = query_of(response.headers["Location"]) if response.is_redirect else {}
+        if "code" not in answer:
+            stopped_at = f"HTTP {response.status_code} at {urlsplit(response.url).path}"
+            raise NoCode(answer.get("error") or stopped_at)
+        return answer["code"], verifier
+
+
+class NoCode(AssertionError):
+    """The IdP answered an authorization without a code: its error, or the page it stopped on."""
 
 
 def redeem(cluster: Cluster, via: str, client, code: str, verifier: str) -> requests.Response:

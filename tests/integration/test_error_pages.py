@@ -146,3 +146,33 @@ def _member(app):
         user.identity_verified = True
         user.verified_given_name_th, user.verified_family_name_th = "สมชาย", "ใจดี"
         db.session.commit()
+
+
+def test_a_connection_lost_after_the_last_query_does_not_spoil_the_answer(app, flow, caplog):
+    """The database restarts between a request's last query and its end: the ROLLBACK that ends
+    the session fails. The answer already made is still given, and the next request works."""
+    from sqlalchemy import event
+    from sqlalchemy.exc import OperationalError
+
+    from idp.db import db
+
+    assert flow.sign_in().status_code == 302
+    failures = []
+
+    def lost(_connection):
+        if not failures:
+            failures.append("rollback")
+            raise OperationalError("ROLLBACK", {}, Exception("terminating connection"))
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "rollback", lost)
+    try:
+        with caplog.at_level(logging.WARNING, logger="idp.db"):
+            response = flow.web.get("/account")
+    finally:
+        event.remove(engine, "rollback", lost)
+    assert failures == ["rollback"]
+    assert response.status_code == 200 and "สมชาย" in response.get_data(as_text=True)
+    assert any("connection was lost" in record.getMessage() for record in caplog.records)
+    assert flow.web.get("/account").status_code == 200
