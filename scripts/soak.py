@@ -70,6 +70,7 @@ def client_loop(cluster: Cluster, client, member, ledger: Ledger, deadline: floa
         except NoCode as refusal:  # an error redirect, or a page where a code was expected
             ledger.note(kind, f"no code ({refusal})")
             browser, tokens = None, {}
+            time.sleep(0.2)
         except Exception as error:  # counted by kind: the soak goes on through outages
             ledger.note(kind, type(error).__name__)
             browser, tokens = None, {}
