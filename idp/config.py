@@ -125,7 +125,7 @@ DEFAULTS: dict = {
         "HOST": "127.0.0.1",
         "PORT": 5000,
         "WORKERS": 2,
-        "THREADS": 4,
+        "THREADS": 2,
         "GRACEFUL_TIMEOUT_SECONDS": 30,
         "KEYS_RECHECK_SECONDS": 5,
         "CLIENTS_RECHECK_SECONDS": 5,
@@ -146,7 +146,7 @@ DEFAULTS: dict = {
         "FAILURES_TO_OPEN": 5,
         "OPEN_SECONDS": 30,
         "DEADLINE_SECONDS": 8,
-        "CONCURRENT_CALLS": 4,
+        "CONCURRENT_CALLS": 1,
     },
     "SECURITY": {
         "HSTS": "max-age=31536000; includeSubDomains",

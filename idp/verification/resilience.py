@@ -14,7 +14,7 @@ Config: the ``[RESILIENCE]`` table, with per-system overrides in ``[RESILIENCE.D
   one trial call decides whether it closes again.
 - ``DEADLINE_SECONDS`` (8): the total time one check may take, retries included; the adapters
   read what is left with ``time_left()`` and stop retrying when it is spent.
-- ``CONCURRENT_CALLS`` (4): calls to the system in flight at once per process; one more fails
+- ``CONCURRENT_CALLS`` (1): calls to the system in flight at once per process; one more fails
   fast as unavailable instead of waiting for a thread.
 """
 
@@ -67,7 +67,7 @@ class Policy:
         """The ``[RESILIENCE]`` table with the ``[RESILIENCE.<system>]`` overrides."""
         values = {**{k: table[k] for k in POLICY_KEYS if k in table}, **table.get(system, {})}
         return cls(int(values.get("FAILURES_TO_OPEN", 5)), float(values.get("OPEN_SECONDS", 30)),
-                   float(values.get("DEADLINE_SECONDS", 8)), int(values.get("CONCURRENT_CALLS", 4)))
+                   float(values.get("DEADLINE_SECONDS", 8)), int(values.get("CONCURRENT_CALLS", 1)))
 
 
 class CircuitBreaker:

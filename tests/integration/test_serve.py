@@ -54,6 +54,6 @@ def test_the_server_settings_follow_the_options_and_shut_down_gracefully():
     chosen = settings("0.0.0.0", 8443, 4, 8)
     assert (chosen["address"], chosen["port"]) == ("0.0.0.0", 8443)
     assert chosen["workers"] == 4 and chosen["blocking_threads"] == 8
-    assert settings()["blocking_threads"] == 4  # [SERVER] THREADS
+    assert settings()["blocking_threads"] == 2  # [SERVER] THREADS
     assert chosen["workers_kill_timeout"] == 30
     assert chosen["respawn_failed_workers"] is True

@@ -83,7 +83,7 @@ def test_an_inner_deadline_never_outlives_the_outer_one():
 def test_policy_takes_the_system_table_over_the_shared_one():
     table = {"FAILURES_TO_OPEN": 3, "DEADLINE_SECONDS": 8, "AD": {"CONCURRENT_CALLS": 2}}
     assert Policy.from_config(table, "AD") == Policy(3, 30, 8, 2)
-    assert Policy.from_config(table, "DPIS") == Policy(3, 30, 8, 4)
+    assert Policy.from_config(table, "DPIS") == Policy(3, 30, 8, 1)
 
 
 def test_policy_refuses_values_that_would_close_the_system_off():
