@@ -68,7 +68,6 @@ def _flask_app(settings: dict) -> Flask:
         SESSION_COOKIE_SECURE=not is_loopback_url(settings["ISSUER"]),
     )
     init_cookie_names(app)
-    init_proxy(app)
     return app
 
 
@@ -111,10 +110,13 @@ def _init_cross_cutting(app: Flask) -> None:
 
 
 def _init_operations(app: Flask) -> None:
-    """Health and readiness, metrics and the access log: what operators watch."""
+    """Health and readiness, metrics and the access log: what operators watch. Then the
+    trusted proxies, outermost, so that every middleware in front of the app (discovery,
+    userinfo, health, metrics, the access log) sees the client as the proxy names it."""
     init_health(app)
     init_metrics(app)
     init_logs(app)
+    init_proxy(app)
 
 
 def _init_cli(app: Flask) -> None:

@@ -22,7 +22,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, 
 
 from idp import metrics
 from idp.logs import endpoint_of
-from idp.proxy import TRUSTED, TrustedProxies
+from idp.proxy import TRUSTED
 
 PATH = "/metrics"
 STATE = "idp.metrics"
@@ -108,15 +108,10 @@ class MetricsEndpoint:
         table = app.config["METRICS"]
         self.token = table["TOKEN"]
         self.networks = [ipaddress.ip_network(n, strict=False) for n in table["ALLOWED_NETWORKS"]]
-        hops = int(app.config["PROXY"].get("TRUSTED_HOPS", 0))
-        self.behind_proxy = hops > 0
-        self.scrape_app = (TrustedProxies(self.scrape, hops=hops,
-                                          networks=app.config["PROXY"].get("TRUSTED_NETWORKS") or ())
-                           if hops else self.scrape)
 
     def __call__(self, environ, start_response):
         if environ.get("PATH_INFO") == PATH and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
-            return self.scrape_app(environ, start_response)
+            return self.scrape(environ, start_response)
         return self.counted(environ, start_response)
 
     def counted(self, environ, start_response):

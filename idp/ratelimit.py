@@ -8,6 +8,7 @@ had a declared limit: about a tenth of a userinfo request's CPU.)"""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import time
 from dataclasses import dataclass
@@ -51,6 +52,12 @@ def init_limiter(app: Flask) -> MovingWindowRateLimiter:
     return limiter
 
 
+@functools.lru_cache(maxsize=64)
+def _parsed(text: str):
+    """``limits.parse`` once per distinct setting, not on every spend and test."""
+    return parse(text)
+
+
 @dataclass(frozen=True)
 class Throttle:
     """A named failure budget, e.g. sign-in failures per account: ``LOGIN_PER_ACCOUNT``."""
@@ -58,7 +65,7 @@ class Throttle:
     name: str
 
     def _limit(self):
-        return parse(current_app.config["RATE_LIMITS"][self.name])
+        return _parsed(current_app.config["RATE_LIMITS"][self.name])
 
     def _strategy(self):
         return current_app.extensions[EXTENSION]

@@ -6,6 +6,9 @@ from flask import Flask, current_app, request
 from flask_babel import get_locale
 
 HOST_PREFIX = "__Host-"
+# RFC 6749 5.1: responses carrying tokens or secrets "MUST include the Cache-Control header
+# field with a value of no-store" (and Pragma: no-cache).
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 # No inline script or style anywhere: the pages work without JavaScript, and the one script
 # (auto-submitting a form_post response) is a static file.

@@ -74,7 +74,11 @@ def detached_copy(client: Client) -> Client:
 
 def init_app(app) -> None:
     """Give ``app`` its cache, and drop clients from it when this process commits a change."""
-    app.extensions[EXTENSION] = ClientCache(app.config["SERVER"]["CLIENTS_RECHECK_SECONDS"])
+    seconds = app.config["SERVER"]["CLIENTS_RECHECK_SECONDS"]
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+        raise ValueError(f"[SERVER] CLIENTS_RECHECK_SECONDS must be a number of seconds, 0 or "
+                         f"more (0: read the client on every request), not {seconds!r}")
+    app.extensions[EXTENSION] = ClientCache(seconds)
     background.when_committed(CHANGED, _forget_committed)
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import copy
 import json
-import secrets
 
 from flask import Flask, current_app
 from werkzeug.http import parse_etags, unquote_etag
 
+from idp import request_id
 from idp.oidc.clients import SCOPES
 from idp.oidc.keys import SUPPORTED_ALGS, strong_etag
 from idp.oidc.signing import KEYS
@@ -97,7 +97,7 @@ class PublicDocuments:
             return self.wsgi_app(environ, start_response)
         body, etag = self.discovery_document() if path == DISCOVERY_PATH else self.jwks_document()
         headers = [("ETag", etag), ("Cache-Control", f"public, max-age={self.max_age}"),
-                   ("X-Request-ID", secrets.token_hex(16)), *self.security_headers]
+                   (request_id.HEADER, request_id.from_environ(environ)), *self.security_headers]
         if _matches(environ.get("HTTP_IF_NONE_MATCH"), etag):
             start_response("304 Not Modified", headers)
             return [b""]

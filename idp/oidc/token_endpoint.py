@@ -15,9 +15,9 @@ from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_rand
 from idp import audit
 from idp.db import db
 from idp.ratelimit import Throttle
+from idp.security import NO_STORE
 
 log = logging.getLogger("idp.oidc")
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 # deadlock_detected and serialization_failure: the transaction may simply be run again
 # (https://www.postgresql.org/docs/current/mvcc-serialization-failure-handling.html).
 TRANSIENT_SQLSTATES = {"40P01", "40001"}

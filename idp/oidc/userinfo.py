@@ -13,18 +13,23 @@ as for every other request (503 with Retry-After, the request id, the log line).
 from __future__ import annotations
 
 import io
+import logging
 from dataclasses import dataclass
+from http import HTTPStatus
 
 from werkzeug.formparser import parse_form_data
+from werkzeug.wsgi import get_content_length
 
 from idp import request_id
+from idp.errors import is_database_unreachable
 from idp.logs import ENDPOINT, WHO
 from idp.oidc.claims import user_claims
 from idp.oidc.presented import find_active_access_token
+from idp.security import NO_STORE
 
 PATH = "/userinfo"
-NO_STORE = [("Cache-Control", "no-store"), ("Pragma", "no-cache")]
 MAX_FORM_BYTES = 16 * 1024  # a form with an access token; anything larger is the app's to refuse
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -76,30 +81,42 @@ class UserinfoEndpoint:
         self.app, self.wsgi_app, self.security_headers = app, wsgi_app, security_headers
 
     def __call__(self, environ, start_response):
-        method = environ.get("REQUEST_METHOD")
-        if environ.get("PATH_INFO") != PATH or method not in ("GET", "POST") or \
-                int(environ.get("CONTENT_LENGTH") or 0) > MAX_FORM_BYTES:
+        if not self._answers(environ):
             return self.wsgi_app(environ, start_response)
-        form_token = self._form_token(environ) if method == "POST" else None
+        form_token = self._form_token(environ) if environ["REQUEST_METHOD"] == "POST" else None
         try:
             with self.app.app_context():
                 result = answer(environ.get("HTTP_AUTHORIZATION"), form_token)
                 body = (self.app.json.dumps(result.body) + "\n").encode()
-        except Exception:  # the app answers it again, with its error handling and logging
+        except Exception as error:  # the app answers it again, with its error handling
+            if not is_database_unreachable(error):  # that one the app logs itself
+                log.exception("userinfo before the app failed; the app answers instead")
             return self.wsgi_app(environ, start_response)
         environ[ENDPOINT] = "oidc.userinfo"
         environ.setdefault(WHO, {}).update(
             {k: v for k, v in (("client_id", result.client_id), ("sub", result.sub)) if v})
-        start_response(f"{result.status} {'OK' if result.status == 200 else 'Unauthorized'}", [
+        start_response(f"{result.status} {HTTPStatus(result.status).phrase}", [
             ("Content-Type", "application/json"), ("Content-Length", str(len(body))),
-            *result.headers, *NO_STORE, (request_id.HEADER, request_id.from_environ(environ)),
-            *self.security_headers])
+            *result.headers, *NO_STORE.items(),
+            (request_id.HEADER, request_id.from_environ(environ)), *self.security_headers])
         return [body]
+
+    @staticmethod
+    def _answers(environ) -> bool:
+        """GET, or a POST whose body has a valid length of at most MAX_FORM_BYTES (a chunked
+        body, a missing, malformed or larger length: the app reads and judges it)."""
+        if environ.get("PATH_INFO") != PATH:
+            return False
+        method = environ.get("REQUEST_METHOD")
+        if method == "GET":
+            return True
+        length = get_content_length(environ)
+        return method == "POST" and length is not None and length <= MAX_FORM_BYTES
 
     @staticmethod
     def _form_token(environ) -> str | None:
         """The access_token of a form body, which stays readable for the app after."""
-        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        body = environ["wsgi.input"].read(get_content_length(environ))
         environ["wsgi.input"] = io.BytesIO(body)
         _, form, _ = parse_form_data({**environ, "wsgi.input": io.BytesIO(body)})
         return form.get("access_token")

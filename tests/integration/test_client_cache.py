@@ -101,3 +101,9 @@ def test_unknown_client_ids_are_not_held(app, web):
     for number in range(5):
         assert token(web, (f"made-up-{number}", "secret")).status_code == 401
     assert app.extensions[EXTENSION]._held == {}
+
+
+@pytest.mark.parametrize("value", ["5", -1, True, None])
+def test_a_recheck_time_that_is_no_number_of_seconds_is_refused_at_start(build, value):
+    with pytest.raises(ValueError, match="CLIENTS_RECHECK_SECONDS"):
+        build({"SERVER": {"CLIENTS_RECHECK_SECONDS": value}}, empty=False)

@@ -4,6 +4,8 @@ when it does not."""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.support.flows import PASSWORD, csrf_token
 
 PROXY_ADDR, CLIENT_X, CLIENT_Y = "10.0.0.2", "203.0.113.7", "198.51.100.9"
@@ -76,15 +78,17 @@ def test_only_the_last_hop_is_believed(build):
     assert audit_ips(app, "account:login:success") == [CLIENT_X]
 
 
-def test_a_request_id_is_taken_only_from_a_trusted_proxy(build):
+# A page, and the two kinds of answer given before the app (discovery, userinfo).
+@pytest.mark.parametrize("path", ["/login", "/.well-known/openid-configuration", "/userinfo"])
+def test_a_request_id_is_taken_only_from_a_trusted_proxy(build, path):
     app = build({"PROXY": {"TRUSTED_HOPS": 1, "TRUSTED_NETWORKS": ["10.0.0.0/8"]}})
     web = app.test_client()
-    proxied = through(web, CLIENT_X, "get", "/login", headers={"X-Request-ID": "nginx-abc12345"})
+    proxied = through(web, CLIENT_X, "get", path, headers={"X-Request-ID": "nginx-abc12345"})
     assert proxied.headers["X-Request-ID"] == "nginx-abc12345"
-    direct = web.get("/login", headers={"X-Request-ID": "chosen-by-client"},
+    direct = web.get(path, headers={"X-Request-ID": "chosen-by-client"},
                      environ_base={"REMOTE_ADDR": "192.0.2.50"})
     assert direct.headers["X-Request-ID"] not in ("chosen-by-client", "")
-    malformed = through(web, CLIENT_X, "get", "/login", headers={"X-Request-ID": "bad id <script>"})
+    malformed = through(web, CLIENT_X, "get", path, headers={"X-Request-ID": "bad id <script>"})
     assert malformed.headers["X-Request-ID"] != "bad id <script>"
 
 

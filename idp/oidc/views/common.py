@@ -6,9 +6,9 @@ from authlib.common.urls import add_params_to_uri
 from flask import Blueprint, current_app, make_response, redirect, render_template
 
 from idp.oidc import authorize
+from idp.security import NO_STORE
 
 bp = Blueprint("oidc", __name__)
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 def authorization_response(request_: authorize.AuthorizationRequest, params: dict):

@@ -8,7 +8,8 @@ from idp.db import db
 from idp.oidc import token_endpoint
 from idp.oidc.server import authorization_server
 from idp.oidc.userinfo import answer as userinfo_answer
-from idp.oidc.views.common import NO_STORE, bp
+from idp.oidc.views.common import bp
+from idp.security import NO_STORE
 
 
 @bp.post("/token")
