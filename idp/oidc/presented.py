@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from authlib.oauth2.rfc6749 import TokenMixin
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm.attributes import set_committed_value
 
 from idp.accounts.models import User
+from idp.accounts.snapshot import COLUMNS as SNAPSHOT_COLUMN_OBJECTS
+from idp.accounts.snapshot import AccountSnapshot
 from idp.clock import now
 from idp.db import db
 from idp.oidc.client_cache import cached_client
@@ -119,8 +121,34 @@ def _find_as(kind: str, hashed: str) -> PresentedToken | None:
     return PresentedToken(row, kind)
 
 
-def find_active_access_token(token: str) -> PresentedToken | None:
-    """The access token's row if it is usable now, else None (one lookup: a string that is no
-    access token costs no second one among the refresh tokens)."""
-    found = _find_as("access_token", digest(token))
-    return found if found is not None and found.is_active() else None
+@dataclass(frozen=True, slots=True)
+class AccessGrant:
+    """What a usable access token grants: to which client, which scope, for which account."""
+
+    client_id: str
+    scope: str
+    account: AccountSnapshot
+
+
+ACCESS_GRANT = (select(Token.client_id, Token.scope, Token.access_expires_at, Token.revoked_at,
+                       *SNAPSHOT_COLUMN_OBJECTS)
+                .join(User, User.id == Token.user_id)
+                .where(Token.access_token_hash == bindparam("digest")))
+
+
+def find_active_access_token(token: str) -> AccessGrant | None:
+    """What an access token grants, if it is usable now (unexpired, unrevoked, its client
+    enabled, its account allowed tokens there), else None. One Core statement on a connection
+    of its own: no entity, no session; a service client's token (no account) is not found."""
+    with db.engine.connect() as connection:
+        row = connection.execute(ACCESS_GRANT, {"digest": digest(token)}).one_or_none()
+    if row is None:
+        return None
+    moment, client = now(), cached_client(row.client_id, find_client)
+    if row.revoked_at is not None or row.access_expires_at <= moment or client is None \
+            or client.disabled_at is not None:
+        return None
+    account = AccountSnapshot(row)
+    if may_get_tokens(account, client, moment) is not None:
+        return None
+    return AccessGrant(row.client_id, row.scope, account)

@@ -66,11 +66,11 @@ def answer(header: str | None, form_token: str | None) -> Answer:
     raw = bearer_token(header, form_token)
     if not raw:
         return bearer_error("invalid_request", 401, "a Bearer access token is required", realm=True)
-    found = find_active_access_token(raw)
-    if found is None or found.row.user is None or "openid" not in found.row.scope.split():
+    grant = find_active_access_token(raw)
+    if grant is None or "openid" not in grant.scope.split():
         return bearer_error("invalid_token", 401, "the access token is invalid or has expired")
-    user = found.row.user
-    return Answer(200, user_claims(user, found.row.scope), client_id=found.row.client_id, sub=user.sub)
+    account = grant.account
+    return Answer(200, user_claims(account, grant.scope), client_id=grant.client_id, sub=account.sub)
 
 
 class UserinfoEndpoint:
