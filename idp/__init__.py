@@ -68,6 +68,7 @@ def _flask_app(settings: dict) -> Flask:
         SESSION_COOKIE_SECURE=not is_loopback_url(settings["ISSUER"]),
     )
     init_cookie_names(app)
+    app.session_interface = security.SignedCookieSessions()
     return app
 
 

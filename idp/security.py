@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, current_app, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import get_locale
 
 HOST_PREFIX = "__Host-"
@@ -49,6 +50,24 @@ def init_cookie_names(app: Flask) -> None:
         app.config["SESSION"] = {**app.config["SESSION"], "COOKIE_NAME": HOST_PREFIX + sso}
     app.config.update(SESSION_COOKIE_NAME=HOST_PREFIX + app.config["SESSION_COOKIE_NAME"],
                       SESSION_COOKIE_PATH="/", SESSION_COOKIE_DOMAIN=None)
+
+
+class SignedCookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie session (the pages' CSRF token, pending interaction ids), with its
+    signing serializer built once per key instead of twice per request. Built again when the
+    secret key or its fallbacks change."""
+
+    def __init__(self):
+        self._held = (None, None)
+
+    def get_signing_serializer(self, app: Flask):
+        """The serializer for the app's current keys (None without a secret key)."""
+        keys = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        held_keys, serializer = self._held
+        if held_keys != keys:
+            serializer = super().get_signing_serializer(app)
+            self._held = (keys, serializer)
+        return serializer
 
 
 def template_globals() -> dict:

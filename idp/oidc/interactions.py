@@ -12,7 +12,7 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from flask import current_app, session
+from flask import current_app, g, session
 from sqlalchemy import delete
 
 from idp.clock import now, timestamp
@@ -20,6 +20,7 @@ from idp.db import db
 from idp.oidc.models import PendingAuthorization
 
 KEY = "oidc_interactions"  # the ids this browser started, oldest first
+_READ = "oidc_interactions_read"  # flask.g: what this request read, by id
 MAX_PENDING = 5
 
 
@@ -51,16 +52,26 @@ def _row(interaction_id: str | None) -> PendingAuthorization | None:
 
 
 def load(interaction_id: str | None) -> dict | None:
-    """The pending request this browser started, unless it expired: params, started_at, flags."""
-    row = _row(interaction_id)
-    if row is None:
-        return None
-    return {"params": dict(row.params), "started_at": timestamp(row.started_at),
+    """The pending request this browser started, unless it expired: params, started_at, flags.
+
+    Read once per request (the sign-in page and the resumed authorization ask several times);
+    ``flag`` and ``discard`` forget what was read."""
+    read = g.setdefault(_READ, {})
+    if interaction_id not in read:
+        row = _row(interaction_id)
+        read[interaction_id] = None if row is None else {
+            "params": dict(row.params), "started_at": timestamp(row.started_at),
             "flags": list(row.flags)}
+    return read[interaction_id]
+
+
+def _forget_read(interaction_id: str | None) -> None:
+    g.get(_READ, {}).pop(interaction_id, None)
 
 
 def flag(interaction_id: str, name: str) -> None:
     """Note a step the person has done (``consent_given``, ``account_selected``)."""
+    _forget_read(interaction_id)
     row = _row(interaction_id)
     if row is not None:
         row.flags = sorted(set(row.flags) | {name})
@@ -69,6 +80,7 @@ def flag(interaction_id: str, name: str) -> None:
 
 def discard(interaction_id: str | None) -> None:
     """Forget a request once it is answered (with a code or an error)."""
+    _forget_read(interaction_id)
     if not interaction_id or interaction_id not in _own_ids():
         return
     session[KEY] = [i for i in _own_ids() if i != interaction_id]

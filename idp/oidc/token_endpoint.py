@@ -92,7 +92,8 @@ def count_request(client_id: str | None, response: Response) -> None:
     someone without its secret cannot use up another client's budget."""
     if client_id is None or response.status_code == 401:
         return
-    if response.is_json and (response.get_json(silent=True) or {}).get("error") == "invalid_client":
+    if response.status_code == 400 and response.is_json and \
+            (response.get_json(silent=True) or {}).get("error") == "invalid_client":
         return
     TOKEN_PER_CLIENT.spend(client_id)
     if TOKEN_PER_CLIENT.exhausted(client_id):

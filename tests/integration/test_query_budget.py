@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from idp.db import db
 from tests.support.flows import query_of
 from tests.support.queries import counting_statements
 
@@ -18,9 +19,9 @@ BUDGET = {
     "jwks": 0,
     "authorize with an SSO session": 4,   # session with its person, consent; event, code
     "code redemption": 3,                 # claim the code, read it with its person; token
-    "token refresh": 4,                   # the family's lock (parallel refreshes queue instead
-                                          # of deadlocking); claim the token, read it with its
-                                          # person; token
+    "token refresh": 4,                   # the family's lock (PostgreSQL only: parallel
+                                          # refreshes queue instead of deadlocking); claim the
+                                          # token, read it with its person; token
     "userinfo": 1,                        # the token with its client and person, joined
     "introspection": 1,                   # the token, joined as above (the caller is held)
 }
@@ -58,14 +59,23 @@ def requests_of(flow):
         "/introspect", data={"token": tokens["access_token"]}, auth=(flow.client_id, flow.secret))
 
 
+def budget_on(app) -> dict:
+    """The budget for the test database: SQLite takes no row locks, so a refresh sends no
+    family lock there."""
+    with app.app_context():
+        sqlite = db.engine.dialect.name == "sqlite"
+    return {**BUDGET, "token refresh": BUDGET["token refresh"] - 1} if sqlite else BUDGET
+
+
 def test_each_hot_endpoint_stays_within_its_query_budget(app, signed_in):
+    budget = budget_on(app)
     spent = {}
     for name, send in requests_of(signed_in):
         with counting_statements(app) as statements:
             response = send()
         assert response.status_code in (200, 302), (name, response.get_data(as_text=True))
         spent[name] = statements
-    over = {name: (len(log), BUDGET[name], log) for name, log in spent.items()
-            if len(log) > BUDGET[name]}
+    over = {name: (len(log), budget[name], log) for name, log in spent.items()
+            if len(log) > budget[name]}
     assert not over, over
-    assert {name: len(log) for name, log in spent.items()} == BUDGET  # lower the table
+    assert {name: len(log) for name, log in spent.items()} == budget  # lower the table
