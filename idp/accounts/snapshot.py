@@ -11,12 +11,19 @@ from __future__ import annotations
 from idp.accounts.models import User
 
 SNAPSHOT_COLUMNS = (
-    "sub", "email", "email_verified", "given_name_th", "family_name_th", "given_name_en",
+    "id", "sub", "email", "email_verified", "given_name_th", "family_name_th", "given_name_en",
     "family_name_en", "gender", "birthdate", "locale", "department", "position",
     "account_type", "expires_at", "disabled_at", "identity_verified", "staff_status",
     "staff_verified_by",
 )
 COLUMNS = tuple(getattr(User, name) for name in SNAPSHOT_COLUMNS)
+PREFIX = "account_"  # the labels of the columns beside another table's (prefixed_columns)
+
+
+def prefixed_columns() -> tuple:
+    """The snapshot's columns labelled ``account_<name>``, to select beside a table whose own
+    columns have the same names (``id``, ``expires_at``)."""
+    return tuple(column.label(PREFIX + column.key) for column in COLUMNS)
 
 
 class AccountSnapshot:
@@ -25,9 +32,15 @@ class AccountSnapshot:
     __slots__ = SNAPSHOT_COLUMNS
     is_staff = User.is_staff
 
-    def __init__(self, row):
+    def __init__(self, row, prefix: str = ""):
         for name in SNAPSHOT_COLUMNS:
-            setattr(self, name, getattr(row, name))
+            setattr(self, name, getattr(row, prefix + name))
+
+    @classmethod
+    def beside(cls, row) -> AccountSnapshot | None:
+        """The snapshot from a row selected with ``prefixed_columns``; None when the row has no
+        account (an outer join that found none)."""
+        return None if getattr(row, PREFIX + "id") is None else cls(row, PREFIX)
 
     def __repr__(self) -> str:
         return f"<AccountSnapshot {self.sub}>"

@@ -9,11 +9,10 @@ from flask import current_app
 from sqlalchemy import bindparam, update
 
 from idp import audit
-from idp.accounts.models import User
 from idp.clock import now
 from idp.db import db
 from idp.oidc.models import AuthorizationCode, digest
-from idp.oidc.presented import claim_and_read
+from idp.oidc.presented import ClaimedCode, claim_and_read, claimed_read
 from idp.oidc.tokens import revoke_by_code
 
 # One INSERT, not through the unit of work: nothing else in the request holds the row.
@@ -35,20 +34,17 @@ def issue_code(*, client, user, session, redirect_uri, scope, nonce, code_challe
 
 
 # The statements of a redemption, built once (SQLAlchemy then reuses their compiled form).
-CLAIM_CODE = (update(AuthorizationCode)
-              .where(AuthorizationCode.code_hash == bindparam("digest"),
-                     AuthorizationCode.used_at.is_(None))
-              .values(used_at=bindparam("moment"))
-              .execution_options(synchronize_session=False))
-# The code and its account in one statement. populate_existing: the row as the
-# UPDATE left it, even if this session held it already.
-CODE_WITH_ACCOUNT = (db.select(AuthorizationCode, User)
-                     .outerjoin(User, User.id == AuthorizationCode.user_id)
-                     .where(AuthorizationCode.code_hash == bindparam("digest"))
-                     .execution_options(populate_existing=True))
+# The claim is on the table, run on the session's connection (as the refresh token's claim,
+# idp/oidc/tokens.py).
+CODES = AuthorizationCode.__table__
+CLAIM_CODE = (update(CODES)
+              .where(CODES.c.code_hash == bindparam("digest"), CODES.c.used_at.is_(None))
+              .values(used_at=bindparam("moment")))
+# The code and its account's snapshot in one statement.
+CODE_WITH_ACCOUNT = claimed_read(CODES, CODES.c.code_hash)
 
 
-def redeem_code(code: str, client_id: str) -> AuthorizationCode | None:
+def redeem_code(code: str, client_id: str) -> ClaimedCode | None:
     """The code's record if this call is the first to redeem it, else None.
 
     "If an authorization code is used more than once, the authorization server MUST deny the
@@ -57,7 +53,7 @@ def redeem_code(code: str, client_id: str) -> AuthorizationCode | None:
     parallel redemptions cannot both succeed, on SQLite or PostgreSQL.
     """
     hashed, moment = digest(code), now()
-    won, record = claim_and_read(CLAIM_CODE, CODE_WITH_ACCOUNT, hashed, moment)
+    won, record = claim_and_read(CLAIM_CODE, CODE_WITH_ACCOUNT, hashed, moment, ClaimedCode)
     if record is None:
         return None
     if not won:

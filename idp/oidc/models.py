@@ -102,29 +102,10 @@ class Client(db.Model, ClientMixin):
         return grant_type in self.grant_types
 
 
-class AuthorizationCode(db.Model):
-    __tablename__ = "oauth_authorization_codes"
+class CodeHooks:
+    """Authlib's AuthorizationCodeMixin hooks, for any object with a code's attributes (the
+    entity, or the row a redemption reads: ``presented.ClaimedCode``)."""
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    client_id: Mapped[str] = mapped_column(String(64), index=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    sid: Mapped[str] = mapped_column(String(43))
-    redirect_uri: Mapped[str] = mapped_column(String(500))
-    scope: Mapped[str] = mapped_column(String(500))
-    nonce: Mapped[str | None] = mapped_column(String(2048))  # authorize.MAX_NONCE_LENGTH
-    code_challenge: Mapped[str | None] = mapped_column(String(128))
-    code_challenge_method: Mapped[str | None] = mapped_column(String(10))
-    auth_time: Mapped[datetime] = mapped_column(UtcDateTime)
-    amr: Mapped[list] = mapped_column(JSON, default=list)
-    acr: Mapped[str | None] = mapped_column(String(100))
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-
-    user: Mapped[User] = relationship()
-
-    # --- Authlib AuthorizationCodeMixin hooks ---------------------------------------------
     def get_redirect_uri(self):
         """Authlib hook: the redirect URI the code was issued for."""
         return self.redirect_uri
@@ -148,6 +129,29 @@ class AuthorizationCode(db.Model):
     def get_amr(self):
         """Authlib hook: how the person signed in (``pwd``, ``otp``...)."""
         return self.amr or None
+
+
+class AuthorizationCode(CodeHooks, db.Model):
+    __tablename__ = "oauth_authorization_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    client_id: Mapped[str] = mapped_column(String(64), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    sid: Mapped[str] = mapped_column(String(43))
+    redirect_uri: Mapped[str] = mapped_column(String(500))
+    scope: Mapped[str] = mapped_column(String(500))
+    nonce: Mapped[str | None] = mapped_column(String(2048))  # authorize.MAX_NONCE_LENGTH
+    code_challenge: Mapped[str | None] = mapped_column(String(128))
+    code_challenge_method: Mapped[str | None] = mapped_column(String(10))
+    auth_time: Mapped[datetime] = mapped_column(UtcDateTime)
+    amr: Mapped[list] = mapped_column(JSON, default=list)
+    acr: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    user: Mapped[User] = relationship()
 
 
 class Token(db.Model):

@@ -13,11 +13,11 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from idp.accounts.models import User
 from idp.accounts.snapshot import COLUMNS as SNAPSHOT_COLUMN_OBJECTS
-from idp.accounts.snapshot import AccountSnapshot
+from idp.accounts.snapshot import AccountSnapshot, prefixed_columns
 from idp.clock import now
 from idp.db import db
 from idp.oidc.client_cache import cached_client
-from idp.oidc.models import Token, digest, find_client
+from idp.oidc.models import CodeHooks, Token, digest, find_client
 from idp.oidc.policy import may_get_tokens
 
 
@@ -85,19 +85,48 @@ def _with_account(column):
 
 LOOKUPS = {"access_token": _with_account(Token.access_token_hash),
            "refresh_token": _with_account(Token.refresh_token_hash)}
-# After the claiming UPDATE: the row as the UPDATE left it, even if this session held it already.
-CLAIMED_REFRESH_TOKEN = LOOKUPS["refresh_token"].execution_options(populate_existing=True)
 
 
-def claim_and_read(claim, read, hashed: str, moment) -> tuple[bool, object | None]:
-    """Run the single-use ``claim`` (a conditional UPDATE), then ``read`` the row with its
-    account, as the UPDATE left it: (whether this call won the claim, the row or None)."""
-    won = db.session.execute(claim, {"digest": hashed, "moment": moment}).rowcount == 1
-    found = db.session.execute(read, {"digest": hashed}).one_or_none()
-    if found is None:
-        return won, None
-    set_committed_value(found[0], "user", found[1])  # the account, read with it
-    return won, found[0]
+class ClaimedRow:
+    """A code or token row as its claiming UPDATE left it, read with Core (no entity, no
+    identity map), with its account as an ``AccountSnapshot`` in ``user`` (None if it has none).
+    Read-only: the row's columns are its attributes."""
+
+    __slots__ = ("_row", "user")
+
+    def __init__(self, row):
+        self._row, self.user = row, AccountSnapshot.beside(row)
+
+    def __getattr__(self, name):
+        return getattr(self._row, name)
+
+
+class ClaimedCode(CodeHooks, ClaimedRow):
+    """An authorization code as its redemption read it, with Authlib's code hooks."""
+
+    __slots__ = ()
+
+
+def claimed_read(table, digest_column):
+    """The row of ``table`` whose ``digest_column`` is a given digest, with its account's
+    snapshot columns beside it (built once)."""
+    accounts = User.__table__
+    return (select(table, *prefixed_columns())
+            .outerjoin(accounts, accounts.c.id == table.c.user_id)
+            .where(digest_column == bindparam("digest")))
+
+
+CLAIMED_REFRESH_TOKEN = claimed_read(Token.__table__, Token.__table__.c.refresh_token_hash)
+
+
+def claim_and_read(claim, read, hashed: str, moment, record=ClaimedRow) -> tuple[bool, object | None]:
+    """Run the single-use ``claim`` (a conditional UPDATE on the table), then ``read`` the row
+    with its account, as the UPDATE left it: (whether this call won the claim, the row as
+    ``record`` or None). Both on the session's connection, in its transaction."""
+    connection = db.session.connection()
+    won = connection.execute(claim, {"digest": hashed, "moment": moment}).rowcount == 1
+    found = connection.execute(read, {"digest": hashed}).one_or_none()
+    return won, None if found is None else record(found)
 
 
 def find(token: str, hint: str | None = None) -> PresentedToken | None:
