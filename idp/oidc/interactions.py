@@ -3,7 +3,8 @@ consents: a database row per request, referenced by a random id.
 
 The browser's signed session holds only the ids it started (at most a few), so the cookie stays
 small whatever the request carries, and an id is useless in another browser. Each row expires
-after ``OIDC.PENDING_AUTHORIZATION_SECONDS``; expired rows are removed as new ones are made.
+after ``OIDC.PENDING_AUTHORIZATION_SECONDS``; expired rows are removed as new ones are made, at
+most once a minute per process.
 Each change is its own small transaction, as the cookie it replaces was.
 """
 
@@ -13,7 +14,7 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app, g, session
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete, select, update
 
 from idp.clock import now, timestamp
 from idp.db import db
@@ -21,6 +22,18 @@ from idp.oidc.models import PendingAuthorization
 
 KEY = "oidc_interactions"  # the ids this browser started, oldest first
 _READ = "oidc_interactions_read"  # flask.g: what this request read, by id
+_LAST_PURGE = "idp.oidc.interactions.last_purge"  # app.extensions: when this process last purged
+PURGE_INTERVAL = timedelta(minutes=1)
+
+# Built once, on the table, and sent on the session's connection: as ORM-enabled DELETEs they
+# went through the ORM's bulk machinery and built a new cache key on every call.
+PENDING = PendingAuthorization.__table__
+INSERT = PENDING.insert()
+READ = select(PENDING).where(PENDING.c.id == bindparam("id"))
+SET_FLAGS = (update(PENDING).where(PENDING.c.id == bindparam("pending_id"))
+             .values(flags=bindparam("new_flags")))
+DISCARD = delete(PENDING).where(PENDING.c.id == bindparam("id"))
+PURGE = delete(PENDING).where(PENDING.c.expires_at <= bindparam("moment"))
 MAX_PENDING = 5
 
 
@@ -35,19 +48,22 @@ def _own_ids() -> list[str]:
 def save(params: dict) -> str:
     """Keep the request's parameters; returns the id to carry through the interaction."""
     moment = now()
-    purge_expired()
-    row = PendingAuthorization(id=secrets.token_urlsafe(24), params=params, flags=[],
-                               started_at=moment, expires_at=moment + _lifetime())
-    db.session.add(row)
+    _purge_now_and_then(moment)
+    interaction_id = secrets.token_urlsafe(24)
+    db.session.connection().execute(INSERT, {
+        "id": interaction_id, "params": params, "flags": [], "started_at": moment,
+        "expires_at": moment + _lifetime()})
     db.session.commit()
-    session[KEY] = [*_own_ids(), row.id][-MAX_PENDING:]
-    return row.id
+    session[KEY] = [*_own_ids(), interaction_id][-MAX_PENDING:]
+    return interaction_id
 
 
-def _row(interaction_id: str | None) -> PendingAuthorization | None:
+def _row(interaction_id: str | None):
+    """The request's row (params, flags, started_at, expires_at) if this browser started it and
+    it has not expired."""
     if not interaction_id or interaction_id not in _own_ids():
         return None
-    row = db.session.get(PendingAuthorization, interaction_id)
+    row = db.session.connection().execute(READ, {"id": interaction_id}).one_or_none()
     return row if row is not None and row.expires_at > now() else None
 
 
@@ -74,7 +90,8 @@ def flag(interaction_id: str, name: str) -> None:
     _forget_read(interaction_id)
     row = _row(interaction_id)
     if row is not None:
-        row.flags = sorted(set(row.flags) | {name})
+        flags = sorted(set(row.flags) | {name})
+        db.session.connection().execute(SET_FLAGS, {"pending_id": interaction_id, "new_flags": flags})
         db.session.commit()
 
 
@@ -84,12 +101,20 @@ def discard(interaction_id: str | None) -> None:
     if not interaction_id or interaction_id not in _own_ids():
         return
     session[KEY] = [i for i in _own_ids() if i != interaction_id]
-    db.session.execute(delete(PendingAuthorization).where(PendingAuthorization.id == interaction_id))
+    db.session.connection().execute(DISCARD, {"id": interaction_id})
     db.session.commit()
 
 
-def purge_expired() -> int:
+def _purge_now_and_then(moment) -> None:
+    """Purge expired requests when this process has not done so for PURGE_INTERVAL (by the
+    app's clock): housekeeping that need not cost every new request a DELETE."""
+    last = current_app.extensions.get(_LAST_PURGE)
+    if last is None or moment - last >= PURGE_INTERVAL:
+        current_app.extensions[_LAST_PURGE] = moment
+        purge_expired(moment)
+
+
+def purge_expired(moment=None) -> int:
     """Remove expired pending requests; returns how many."""
-    return db.session.execute(
-        delete(PendingAuthorization).where(PendingAuthorization.expires_at <= now())
-    ).rowcount
+    moment = moment or now()
+    return db.session.connection().execute(PURGE, {"moment": moment}).rowcount

@@ -200,6 +200,23 @@ def test_a_pending_request_expires_and_expired_ones_are_removed(app, flow, clock
     assert first not in ids and len(ids) == 1
 
 
+def test_expired_requests_are_purged_at_most_once_a_minute_per_process(app, flow, clock):
+    from tests.support.queries import counting_statements
+
+    def purges_during_an_authorization() -> int:
+        with counting_statements(app) as statements:
+            assert flow.authorize().status_code == 302
+        return sum("DELETE FROM oidc_pending_authorizations" in s and "expires_at" in s
+                   for s in statements)
+
+    flow.authorize()  # the process's first new request purges
+    assert purges_during_an_authorization() == 0
+    clock.advance(seconds=59)
+    assert purges_during_an_authorization() == 0
+    clock.advance(seconds=2)
+    assert purges_during_an_authorization() == 1
+
+
 def test_an_answered_request_is_removed(app, flow):
     from idp.db import db
     from idp.oidc.models import PendingAuthorization
