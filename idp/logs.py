@@ -125,8 +125,9 @@ def note_caller(response):
     form = request.__dict__.get("form") or {}  # only if already parsed: never parse for a log
     client_id = (request.args.get("client_id") or form.get("client_id")
                  or (authorization.username if authorization and authorization.type == "basic" else None))
-    session = g.get("idp_session")
-    user = session.__dict__.get("user") if session is not None else None  # loaded, not queried
+    session = g.get("idp_session") or g.get("idp_session_view")
+    # the entity's account only if loaded (never a query for a log); a view always has it
+    user = vars(session).get("user") if hasattr(session, "__dict__") else getattr(session, "user", None)
     note(client_id=client_id, sub=getattr(user, "sub", None))
     return response
 

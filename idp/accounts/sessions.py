@@ -12,11 +12,12 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask import current_app, g, redirect, request, url_for
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from idp import audit
 from idp.accounts.models import LoginSession, User
+from idp.accounts.snapshot import RowWithAccount, prefixed_columns
 from idp.clock import now
 from idp.config import is_loopback_url
 from idp.db import db
@@ -92,20 +93,56 @@ def current_session() -> LoginSession | None:
     return session
 
 
+SESSIONS = LoginSession.__table__
+SESSION_VIEW = (select(SESSIONS, *prefixed_columns())
+                .join(User.__table__, User.__table__.c.id == SESSIONS.c.user_id)
+                .where(SESSIONS.c.token_hash == bindparam("digest")))
+TOUCH = (update(SESSIONS)
+         .where(SESSIONS.c.id == bindparam("session_id"), SESSIONS.c.last_seen_at < bindparam("moment"))
+         .values(last_seen_at=bindparam("moment")))
+
+
+class SessionView(RowWithAccount):
+    """The browser's SSO session as the protocol reads it (authorization, the idle-time touch):
+    its columns and its account's snapshot, read with Core. Read-only: what ends or changes a
+    session, or needs the whole account (pages, the admin console), uses ``current_session``."""
+
+    __slots__ = ()
+
+
+def session_view():
+    """The live SSO session named by this request's cookie, for reading: the session entity if
+    this request already has it (signed in, loaded or ended here), else a ``SessionView``; None
+    without a live one."""
+    if "idp_session" in g:
+        return g.idp_session
+    if "idp_session_view" not in g:
+        g.idp_session_view = _read_view()
+    return g.idp_session_view
+
+
+def _read_view() -> SessionView | None:
+    token = request.cookies.get(_settings()["COOKIE_NAME"])
+    if not token:
+        return None
+    row = db.session.connection().execute(SESSION_VIEW, {"digest": _hash(token)}).one_or_none()
+    view = SessionView(row) if row is not None else None
+    if view is None or not is_live(view, now()):
+        g.idp_session_cookie = ""  # clear a cookie that names nothing live
+        return None
+    return view
+
+
 def touch_current_session() -> None:
     """before_request: note that the live SSO session is in use, so that the idle timeout counts
     from the last request, reads included. Written at most once a minute (reads stay cheap), at
     the start of the request in a transaction of its own (nothing else is pending yet)."""
     if request.endpoint == "static" or request.endpoint in current_app.extensions.get(_UNTOUCHED, ()):
         return
-    session, moment = current_session(), now()
+    session, moment = session_view(), now()
     if session is None or moment - session.last_seen_at < TOUCH_INTERVAL:
         return
-    db.session.execute(
-        update(LoginSession)
-        .where(LoginSession.id == session.id, LoginSession.last_seen_at < moment)
-        .values(last_seen_at=moment)
-    )
+    db.session.connection().execute(TOUCH, {"session_id": session.id, "moment": moment})
     db.session.commit()
 
 

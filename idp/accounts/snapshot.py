@@ -44,3 +44,17 @@ class AccountSnapshot:
 
     def __repr__(self) -> str:
         return f"<AccountSnapshot {self.sub}>"
+
+
+class RowWithAccount:
+    """A row read with Core, with its account's snapshot (selected beside it with
+    ``prefixed_columns``) in ``user``: None if it has none. Read-only: the row's columns are
+    its attributes."""
+
+    __slots__ = ("_row", "user")
+
+    def __init__(self, row):
+        self._row, self.user = row, AccountSnapshot.beside(row)
+
+    def __getattr__(self, name):
+        return getattr(self._row, name)

@@ -13,7 +13,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from idp.accounts.models import User
 from idp.accounts.snapshot import COLUMNS as SNAPSHOT_COLUMN_OBJECTS
-from idp.accounts.snapshot import AccountSnapshot, prefixed_columns
+from idp.accounts.snapshot import AccountSnapshot, RowWithAccount, prefixed_columns
 from idp.clock import now
 from idp.db import db
 from idp.oidc.client_cache import cached_client
@@ -87,18 +87,11 @@ LOOKUPS = {"access_token": _with_account(Token.access_token_hash),
            "refresh_token": _with_account(Token.refresh_token_hash)}
 
 
-class ClaimedRow:
+class ClaimedRow(RowWithAccount):
     """A code or token row as its claiming UPDATE left it, read with Core (no entity, no
-    identity map), with its account as an ``AccountSnapshot`` in ``user`` (None if it has none).
-    Read-only: the row's columns are its attributes."""
+    identity map), with its account's snapshot in ``user``."""
 
-    __slots__ = ("_row", "user")
-
-    def __init__(self, row):
-        self._row, self.user = row, AccountSnapshot.beside(row)
-
-    def __getattr__(self, name):
-        return getattr(self._row, name)
+    __slots__ = ()
 
 
 class ClaimedCode(CodeHooks, ClaimedRow):

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from idp import audit
-from idp.accounts.sessions import current_session, end_current_session
+from idp.accounts.sessions import current_session, end_current_session, session_view
 from idp.clock import now
 from idp.db import db
 from idp.oidc import authorize, consent, interactions
@@ -87,7 +87,7 @@ def decide(request_, client, interaction_id):
     """Sign-in, account choice and consent as needed, then the code (OIDC Core 3.1.2.3-5)."""
     entry = interactions.load(interaction_id) if interaction_id else None
     flags = set(entry["flags"]) if entry else set()
-    session, step = current_session(), _Step(request_, interaction_id)
+    session, step = session_view(), _Step(request_, interaction_id)
     hinted = authorize.hinted_subject(request_)
     if authorize.needs_fresh_login(request_, session, _started_at(entry), hinted):
         if session is not None and hinted and hinted != session.user.sub and step.no_prompt:
