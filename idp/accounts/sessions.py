@@ -12,12 +12,12 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask import current_app, g, redirect, request, url_for
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from idp import audit
 from idp.accounts.models import LoginSession, User
-from idp.accounts.snapshot import RowWithAccount, prefixed_columns
+from idp.accounts.snapshot import RowWithAccount, with_account
 from idp.clock import now
 from idp.config import is_loopback_url
 from idp.db import db
@@ -70,50 +70,21 @@ def is_live(session: LoginSession, at: datetime) -> bool:
     )
 
 
-# The session and its account in one statement, built once (its compiled form is reused).
-SESSION_WITH_ACCOUNT = (db.select(LoginSession, User).join(User, User.id == LoginSession.user_id)
-                        .where(LoginSession.token_hash == bindparam("digest")))
-
-
-def current_session() -> LoginSession | None:
-    """The live SSO session named by this request's cookie, or None."""
-    if "idp_session" in g:
-        return g.idp_session
-    token = request.cookies.get(_settings()["COOKIE_NAME"])
-    session = None
-    if token:
-        found = db.session.execute(SESSION_WITH_ACCOUNT, {"digest": _hash(token)}).one_or_none()
-        if found is not None:
-            set_committed_value(found[0], "user", found[1])  # the account, read with it
-        if found is not None and is_live(found[0], now()):
-            session = found[0]
-    g.idp_session = session
-    if token and session is None:
-        g.idp_session_cookie = ""  # clear a cookie that names nothing live
-    return session
-
-
 SESSIONS = LoginSession.__table__
-SESSION_VIEW = (select(SESSIONS, *prefixed_columns())
-                .join(User.__table__, User.__table__.c.id == SESSIONS.c.user_id)
-                .where(SESSIONS.c.token_hash == bindparam("digest")))
+# The session with its account's snapshot, by the cookie's digest (built once).
+SESSION_VIEW = with_account(SESSIONS, SESSIONS.c.token_hash)
+# The session entity and its account entity, by id: for what changes a session.
+SESSION_WITH_ACCOUNT = (db.select(LoginSession, User).join(User, User.id == LoginSession.user_id)
+                        .where(LoginSession.id == bindparam("session_id")))
 TOUCH = (update(SESSIONS)
          .where(SESSIONS.c.id == bindparam("session_id"), SESSIONS.c.last_seen_at < bindparam("moment"))
          .values(last_seen_at=bindparam("moment")))
 
 
-class SessionView(RowWithAccount):
-    """The browser's SSO session as the protocol reads it (authorization, the idle-time touch):
-    its columns and its account's snapshot, read with Core. Read-only: what ends or changes a
-    session, or needs the whole account (pages, the admin console), uses ``current_session``."""
-
-    __slots__ = ()
-
-
 def session_view():
-    """The live SSO session named by this request's cookie, for reading: the session entity if
-    this request already has it (signed in, loaded or ended here), else a ``SessionView``; None
-    without a live one."""
+    """The live SSO session named by this request's cookie, for reading (the authorization, the
+    idle-time touch): the entity if this request already has it (signed in, loaded or ended
+    here), else its row and account snapshot, read with Core; None without a live one."""
     if "idp_session" in g:
         return g.idp_session
     if "idp_session_view" not in g:
@@ -121,16 +92,31 @@ def session_view():
     return g.idp_session_view
 
 
-def _read_view() -> SessionView | None:
+def _read_view() -> RowWithAccount | None:
     token = request.cookies.get(_settings()["COOKIE_NAME"])
     if not token:
         return None
-    row = db.session.connection().execute(SESSION_VIEW, {"digest": _hash(token)}).one_or_none()
-    view = SessionView(row) if row is not None else None
-    if view is None or not is_live(view, now()):
+    found = db.session.connection().execute(SESSION_VIEW, {"digest": _hash(token)}).one_or_none()
+    view = RowWithAccount(found) if found is not None else None
+    if view is None or view.user is None or not is_live(view, now()):
         g.idp_session_cookie = ""  # clear a cookie that names nothing live
         return None
     return view
+
+
+def current_session() -> LoginSession | None:
+    """The live SSO session as the entity, with its account: for what ends or changes a
+    session, or needs the whole account (pages, the admin console). Found through
+    ``session_view``, so the cookie is read and checked in one place."""
+    if "idp_session" in g:
+        return g.idp_session
+    view, session = session_view(), None
+    if view is not None:
+        found = db.session.execute(SESSION_WITH_ACCOUNT, {"session_id": view.id}).one()
+        set_committed_value(found[0], "user", found[1])  # the account, read with it
+        session = found[0] if is_live(found[0], now()) else None
+    g.idp_session = session
+    return session
 
 
 def touch_current_session() -> None:

@@ -8,6 +8,8 @@ a third of the work of a userinfo call. The copy answers to the same attribute n
 
 from __future__ import annotations
 
+from sqlalchemy import bindparam, select
+
 from idp.accounts.models import User
 
 SNAPSHOT_COLUMNS = (
@@ -16,14 +18,17 @@ SNAPSHOT_COLUMNS = (
     "account_type", "expires_at", "disabled_at", "identity_verified", "staff_status",
     "staff_verified_by",
 )
-COLUMNS = tuple(getattr(User, name) for name in SNAPSHOT_COLUMNS)
-PREFIX = "account_"  # the labels of the columns beside another table's (prefixed_columns)
+PREFIX = "account_"  # the labels of the columns beside another table's, whose own names they share
+ACCOUNT_COLUMNS = tuple(getattr(User, name).label(PREFIX + name) for name in SNAPSHOT_COLUMNS)
 
 
-def prefixed_columns() -> tuple:
-    """The snapshot's columns labelled ``account_<name>``, to select beside a table whose own
-    columns have the same names (``id``, ``expires_at``)."""
-    return tuple(column.label(PREFIX + column.key) for column in COLUMNS)
+def with_account(table, key_column):
+    """The row of ``table`` whose ``key_column`` equals the ``digest`` parameter, with its
+    account's snapshot columns beside it, in one statement (built once by the caller)."""
+    accounts = User.__table__
+    return (select(table, *ACCOUNT_COLUMNS)
+            .outerjoin(accounts, accounts.c.id == table.c.user_id)
+            .where(key_column == bindparam("digest")))
 
 
 class AccountSnapshot:
@@ -32,24 +37,24 @@ class AccountSnapshot:
     __slots__ = SNAPSHOT_COLUMNS
     is_staff = User.is_staff
 
-    def __init__(self, row, prefix: str = ""):
+    def __init__(self, row):
         for name in SNAPSHOT_COLUMNS:
-            setattr(self, name, getattr(row, prefix + name))
+            setattr(self, name, getattr(row, PREFIX + name))
 
     @classmethod
     def beside(cls, row) -> AccountSnapshot | None:
-        """The snapshot from a row selected with ``prefixed_columns``; None when the row has no
+        """The snapshot from a row selected with ``ACCOUNT_COLUMNS``; None when the row has no
         account (an outer join that found none)."""
-        return None if getattr(row, PREFIX + "id") is None else cls(row, PREFIX)
+        return None if getattr(row, PREFIX + "id") is None else cls(row)
 
     def __repr__(self) -> str:
         return f"<AccountSnapshot {self.sub}>"
 
 
 class RowWithAccount:
-    """A row read with Core, with its account's snapshot (selected beside it with
-    ``prefixed_columns``) in ``user``: None if it has none. Read-only: the row's columns are
-    its attributes."""
+    """A row read with Core (``with_account``), with its account's snapshot in ``user``: None
+    if it has none. Read-only: the row's columns are its attributes. What userinfo, code
+    redemption, refresh and the authorization's SSO session read, instead of two entities."""
 
     __slots__ = ("_row", "user")
 

@@ -9,10 +9,11 @@ from flask import current_app
 from sqlalchemy import bindparam, update
 
 from idp import audit
+from idp.accounts.snapshot import with_account
 from idp.clock import now
 from idp.db import db
 from idp.oidc.models import AuthorizationCode, digest
-from idp.oidc.presented import ClaimedCode, claim_and_read, claimed_read
+from idp.oidc.presented import ClaimedCode, claim_and_read
 from idp.oidc.tokens import revoke_by_code
 
 # One INSERT, not through the unit of work: nothing else in the request holds the row.
@@ -41,7 +42,7 @@ CLAIM_CODE = (update(CODES)
               .where(CODES.c.code_hash == bindparam("digest"), CODES.c.used_at.is_(None))
               .values(used_at=bindparam("moment")))
 # The code and its account's snapshot in one statement.
-CODE_WITH_ACCOUNT = claimed_read(CODES, CODES.c.code_hash)
+CODE_WITH_ACCOUNT = with_account(CODES, CODES.c.code_hash)
 
 
 def redeem_code(code: str, client_id: str) -> ClaimedCode | None:

@@ -114,7 +114,6 @@ def _purge_now_and_then(moment) -> None:
         purge_expired(moment)
 
 
-def purge_expired(moment=None) -> int:
-    """Remove expired pending requests; returns how many."""
-    moment = moment or now()
+def purge_expired(moment) -> int:
+    """Remove the pending requests expired at ``moment``; returns how many."""
     return db.session.connection().execute(PURGE, {"moment": moment}).rowcount

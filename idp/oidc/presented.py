@@ -8,12 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from authlib.oauth2.rfc6749 import TokenMixin
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam
 from sqlalchemy.orm.attributes import set_committed_value
 
 from idp.accounts.models import User
-from idp.accounts.snapshot import COLUMNS as SNAPSHOT_COLUMN_OBJECTS
-from idp.accounts.snapshot import AccountSnapshot, RowWithAccount, prefixed_columns
+from idp.accounts.snapshot import AccountSnapshot, RowWithAccount, with_account
 from idp.clock import now
 from idp.db import db
 from idp.oidc.client_cache import cached_client
@@ -87,32 +86,17 @@ LOOKUPS = {"access_token": _with_account(Token.access_token_hash),
            "refresh_token": _with_account(Token.refresh_token_hash)}
 
 
-class ClaimedRow(RowWithAccount):
-    """A code or token row as its claiming UPDATE left it, read with Core (no entity, no
-    identity map), with its account's snapshot in ``user``."""
-
-    __slots__ = ()
-
-
-class ClaimedCode(CodeHooks, ClaimedRow):
+class ClaimedCode(CodeHooks, RowWithAccount):
     """An authorization code as its redemption read it, with Authlib's code hooks."""
 
     __slots__ = ()
 
 
-def claimed_read(table, digest_column):
-    """The row of ``table`` whose ``digest_column`` is a given digest, with its account's
-    snapshot columns beside it (built once)."""
-    accounts = User.__table__
-    return (select(table, *prefixed_columns())
-            .outerjoin(accounts, accounts.c.id == table.c.user_id)
-            .where(digest_column == bindparam("digest")))
+CLAIMED_REFRESH_TOKEN = with_account(Token.__table__, Token.__table__.c.refresh_token_hash)
+ACCESS_GRANT = with_account(Token.__table__, Token.__table__.c.access_token_hash)
 
 
-CLAIMED_REFRESH_TOKEN = claimed_read(Token.__table__, Token.__table__.c.refresh_token_hash)
-
-
-def claim_and_read(claim, read, hashed: str, moment, record=ClaimedRow) -> tuple[bool, object | None]:
+def claim_and_read(claim, read, hashed: str, moment, record=RowWithAccount) -> tuple[bool, object | None]:
     """Run the single-use ``claim`` (a conditional UPDATE on the table), then ``read`` the row
     with its account, as the UPDATE left it: (whether this call won the claim, the row as
     ``record`` or None). Both on the session's connection, in its transaction."""
@@ -152,25 +136,19 @@ class AccessGrant:
     account: AccountSnapshot
 
 
-ACCESS_GRANT = (select(Token.client_id, Token.scope, Token.access_expires_at, Token.revoked_at,
-                       *SNAPSHOT_COLUMN_OBJECTS)
-                .join(User, User.id == Token.user_id)
-                .where(Token.access_token_hash == bindparam("digest")))
-
-
 def find_active_access_token(token: str) -> AccessGrant | None:
     """What an access token grants, if it is usable now (unexpired, unrevoked, its client
     enabled, its account allowed tokens there), else None. One Core statement on a connection
     of its own: no entity, no session; a service client's token (no account) is not found."""
     with db.engine.connect() as connection:
-        row = connection.execute(ACCESS_GRANT, {"digest": digest(token)}).one_or_none()
-    if row is None:
+        found = connection.execute(ACCESS_GRANT, {"digest": digest(token)}).one_or_none()
+    row = RowWithAccount(found) if found is not None else None
+    if row is None or row.user is None:
         return None
     moment, client = now(), cached_client(row.client_id, find_client)
     if row.revoked_at is not None or row.access_expires_at <= moment or client is None \
             or client.disabled_at is not None:
         return None
-    account = AccountSnapshot(row)
-    if may_get_tokens(account, client, moment) is not None:
+    if may_get_tokens(row.user, client, moment) is not None:
         return None
-    return AccessGrant(row.client_id, row.scope, account)
+    return AccessGrant(row.client_id, row.scope, row.user)

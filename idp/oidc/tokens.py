@@ -17,12 +17,13 @@ from sqlalchemy import bindparam, or_, select, update
 from idp import audit
 from idp.accounts import membership
 from idp.accounts.models import User
+from idp.accounts.snapshot import RowWithAccount
 from idp.clock import now, timestamp
 from idp.db import db
 from idp.metrics import refresh_reuse_detected, token_issued
 from idp.oidc.claims import user_claims
 from idp.oidc.models import Client, Token, digest
-from idp.oidc.presented import CLAIMED_REFRESH_TOKEN, ClaimedRow, claim_and_read
+from idp.oidc.presented import CLAIMED_REFRESH_TOKEN, claim_and_read
 from idp.oidc.signing import key_store
 
 
@@ -135,7 +136,7 @@ LOCK_FAMILY = (
     .order_by(TOKENS.c.id).limit(1).with_for_update())
 
 
-def claim_refresh_token(token: str) -> ClaimedRow | None:
+def claim_refresh_token(token: str) -> RowWithAccount | None:
     """Mark a refresh token used, atomically: of two parallel refreshes, exactly one wins.
 
     Presenting a refresh token that was already used revokes its whole family

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from idp.accounts.models import User
-from idp.accounts.snapshot import COLUMNS, AccountSnapshot
+from idp.accounts.snapshot import ACCOUNT_COLUMNS, AccountSnapshot
 from idp.clock import now
 from idp.db import db
 from idp.oidc.claims import user_claims
@@ -38,6 +38,11 @@ ACCOUNTS = {
 }
 
 
+def _snapshot_of(sub: str) -> AccountSnapshot:
+    """The account's snapshot as a statement built with ``with_account`` reads it."""
+    return AccountSnapshot.beside(db.session.execute(select(*ACCOUNT_COLUMNS).where(User.sub == sub)).one())
+
+
 def _stored(app, make_user, fields: dict) -> str:
     fields = dict(fields)
     disabled, expired = fields.pop("disabled", False), fields.pop("expired", False)
@@ -58,7 +63,7 @@ def test_the_snapshot_gives_the_claims_and_the_policy_the_entity_gives(app, make
     sub = _stored(app, make_user, ACCOUNTS[kind])
     with app.app_context():
         user = db.session.execute(select(User).where(User.sub == sub)).scalar_one()
-        snapshot = AccountSnapshot(db.session.execute(select(*COLUMNS).where(User.sub == sub)).one())
+        snapshot = _snapshot_of(sub)
         for scope in ("openid", "openid profile", "openid email", "openid moc", EVERY_SCOPE):
             assert user_claims(snapshot, scope) == user_claims(user, scope)
         for policy in (None, Policy(), Policy(permanent_only=True), Policy(staff_only=True)):
@@ -69,6 +74,6 @@ def test_the_snapshot_gives_the_claims_and_the_policy_the_entity_gives(app, make
 def test_the_snapshot_cannot_be_written(app, make_user):
     sub = make_user()
     with app.app_context():
-        snapshot = AccountSnapshot(db.session.execute(select(*COLUMNS).where(User.sub == sub)).one())
+        snapshot = _snapshot_of(sub)
         with pytest.raises(AttributeError):
             snapshot.password_hash = "changed"

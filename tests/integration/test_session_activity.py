@@ -85,3 +85,27 @@ def test_activity_does_not_extend_the_absolute_lifetime(app, web, make_user, clo
         assert signed_in(web)
     clock.advance(minutes=30)
     assert not signed_in(web)
+
+
+@pytest.mark.parametrize("how", ["idle", "ended", "account disabled"])
+def test_authorize_reads_no_dead_session_as_signed_in(app, flow, clock, how):
+    """/authorize reads the session with Core (sessions.session_view): a session idle too long,
+    ended, or whose account was disabled gives no code under prompt=none, and its cookie is
+    cleared."""
+    from idp.accounts.models import LoginSession, User
+    from idp.db import db
+    from tests.support.flows import query_of
+
+    flow.code()  # signed in, and the client has consent
+    assert "code" in query_of(flow.authorize(prompt="none").headers["Location"])
+    if how == "idle":
+        clock.advance(hours=2, seconds=1)
+    with app.app_context():
+        if how == "ended":
+            db.session.execute(sa.update(LoginSession).values(ended_at=clock.now()))
+        if how == "account disabled":
+            db.session.execute(sa.update(User).values(disabled_at=clock.now()))
+        db.session.commit()
+    response = flow.authorize(prompt="none")
+    assert query_of(response.headers["Location"]).get("error") == "login_required"
+    assert "Expires=Thu, 01 Jan 1970" in response.headers.get("Set-Cookie", "")
