@@ -22,11 +22,12 @@ PREFIX = "account_"  # the labels of the columns beside another table's, whose o
 ACCOUNT_COLUMNS = tuple(getattr(User, name).label(PREFIX + name) for name in SNAPSHOT_COLUMNS)
 
 
-def with_account(table, key_column):
-    """The row of ``table`` whose ``key_column`` equals the ``digest`` parameter, with its
-    account's snapshot columns beside it, in one statement (built once by the caller)."""
+def with_account(table, key_column, columns=()):
+    """The row of ``table`` whose ``key_column`` equals the ``digest`` parameter (only
+    ``columns`` of it, if given), with its account's snapshot columns beside it, in one
+    statement (built once by the caller)."""
     accounts = User.__table__
-    return (select(table, *ACCOUNT_COLUMNS)
+    return (select(*(columns or (table,)), *ACCOUNT_COLUMNS)
             .outerjoin(accounts, accounts.c.id == table.c.user_id)
             .where(key_column == bindparam("digest")))
 

@@ -93,7 +93,12 @@ class ClaimedCode(CodeHooks, RowWithAccount):
 
 
 CLAIMED_REFRESH_TOKEN = with_account(Token.__table__, Token.__table__.c.refresh_token_hash)
-ACCESS_GRANT = with_account(Token.__table__, Token.__table__.c.access_token_hash)
+# Userinfo reads only what it checks and answers: every other column (amr's JSON, five
+# timestamps) would be converted on each call for nothing.
+TOKEN_COLUMNS = Token.__table__.c
+ACCESS_GRANT = with_account(Token.__table__, TOKEN_COLUMNS.access_token_hash, columns=(
+    TOKEN_COLUMNS.client_id, TOKEN_COLUMNS.scope, TOKEN_COLUMNS.access_expires_at,
+    TOKEN_COLUMNS.revoked_at))
 
 
 def claim_and_read(claim, read, hashed: str, moment, record=RowWithAccount) -> tuple[bool, object | None]:
