@@ -86,6 +86,7 @@ def _init_foundations(app: Flask) -> None:
     init_outbox(app)
     database.db.init_app(app)
     database.end_sessions_quietly(app)
+    database.hold_read_connections(app)
     database.migrate.init_app(app, database.db, directory=str(PROJECT_ROOT / "idp" / "migrations"))
     init_babel(app)
     init_limiter(app)

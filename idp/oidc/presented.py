@@ -14,7 +14,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from idp.accounts.models import User
 from idp.accounts.snapshot import AccountSnapshot, RowWithAccount, with_account
 from idp.clock import now
-from idp.db import db
+from idp.db import db, held_connections
 from idp.oidc.client_cache import cached_client
 from idp.oidc.models import CodeHooks, Token, digest, find_client
 from idp.oidc.policy import may_get_tokens
@@ -143,10 +143,10 @@ class AccessGrant:
 
 def find_active_access_token(token: str) -> AccessGrant | None:
     """What an access token grants, if it is usable now (unexpired, unrevoked, its client
-    enabled, its account allowed tokens there), else None. One Core statement on a connection
-    of its own: no entity, no session; a service client's token (no account) is not found."""
-    with db.engine.connect() as connection:
-        found = connection.execute(ACCESS_GRANT, {"digest": digest(token)}).one_or_none()
+    enabled, its account allowed tokens there), else None. One Core statement on this thread's
+    held connection (``db.HeldConnections``): no entity, no session; a service client's token
+    (no account) is not found."""
+    found = held_connections().read_one(db.engine, ACCESS_GRANT, {"digest": digest(token)})
     row = RowWithAccount(found) if found is not None else None
     if row is None or row.user is None:
         return None

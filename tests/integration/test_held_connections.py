@@ -1,0 +1,84 @@
+"""Userinfo reads its token on a connection each thread keeps (idp/db.py, HeldConnections):
+taken from the pool once, not per call; no transaction left open between calls; a connection
+that broke is replaced, and the call it broke is answered by the app."""
+
+from __future__ import annotations
+
+import threading
+
+import sqlalchemy as sa
+
+from idp.db import db
+
+
+def bearer(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+class Checkouts:
+    """The pool's checkouts of the app's engine while it is active, with the DBAPI connection
+    each gave."""
+
+    def __init__(self, engine):
+        self.engine, self.connections = engine, []
+
+    def _seen(self, dbapi_connection, _record, _proxy):
+        self.connections.append(dbapi_connection)
+
+    def __enter__(self):
+        sa.event.listen(self.engine.pool, "checkout", self._seen)
+        return self
+
+    def __exit__(self, *_exc):
+        sa.event.remove(self.engine.pool, "checkout", self._seen)
+
+
+def _userinfo(flow, access):
+    response = flow.web.get("/userinfo", headers=bearer(access))
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.json
+
+
+def test_one_checkout_serves_many_calls_of_a_thread(app, flow):
+    access = flow.tokens(flow.secret)["access_token"]
+    _userinfo(flow, access)  # this thread's connection is taken here
+    with app.app_context(), Checkouts(db.engine) as checkouts:
+        answers = [_userinfo(flow, access) for _ in range(5)]
+    assert checkouts.connections == []
+    assert all(answer == answers[0] for answer in answers) and answers[0]["sub"]
+
+
+def test_each_thread_has_its_own_connection(app, flow):
+    access = flow.tokens(flow.secret)["access_token"]
+    _userinfo(flow, access)
+    with app.app_context(), Checkouts(db.engine) as checkouts:
+        thread = threading.Thread(target=lambda: [_userinfo(flow, access) for _ in range(3)])
+        thread.start()
+        thread.join()
+    assert len(checkouts.connections) == 1  # the new thread's, taken once
+
+
+def test_no_transaction_stays_open_between_calls(app, flow):
+    access = flow.tokens(flow.secret)["access_token"]
+    with app.app_context(), Checkouts(db.engine) as checkouts:
+        _userinfo(flow, access)
+        (held,) = checkouts.connections
+        if db.engine.dialect.name == "sqlite":
+            assert held.in_transaction is False
+        else:
+            pid = held.info.backend_pid
+            with db.engine.connect() as other:
+                state = other.execute(sa.text("SELECT state FROM pg_stat_activity WHERE pid = :p"),
+                                      {"p": pid}).scalar_one()
+            assert state == "idle"
+
+
+def test_a_broken_connection_is_answered_by_the_app_then_replaced(app, flow):
+    access = flow.tokens(flow.secret)["access_token"]
+    with app.app_context(), Checkouts(db.engine) as checkouts:
+        first = _userinfo(flow, access)
+        checkouts.connections[0].close()  # broken under the held connection
+        assert _userinfo(flow, access) == first  # the middleware failed; the app answered
+        assert _userinfo(flow, access) == first  # and a new connection was taken for it
+        replacements = checkouts.connections[1:]
+    assert replacements and all(c is not checkouts.connections[0] for c in replacements)
