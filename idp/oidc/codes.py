@@ -25,7 +25,7 @@ def issue_code(*, client, user, session, redirect_uri, scope, nonce, code_challe
     """Store a single-use authorization code for the request; returns it."""
     code, moment = secrets.token_urlsafe(32), now()
     lifetime = timedelta(seconds=current_app.config["OIDC"]["CODE_LIFETIME_SECONDS"])
-    db.session.execute(INSERT_CODE, dict(
+    db.session.connection().execute(INSERT_CODE, dict(
         code_hash=digest(code), client_id=client.client_id, user_id=user.id, sid=session.sid,
         redirect_uri=redirect_uri, scope=scope, nonce=nonce, code_challenge=code_challenge,
         code_challenge_method=code_challenge_method, auth_time=session.auth_time,

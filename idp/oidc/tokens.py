@@ -75,7 +75,7 @@ def issue(grant: Grant, *, include_refresh_token: bool) -> tuple[dict, dict]:
         refresh = secrets.token_urlsafe(32)
         row["refresh_token_hash"] = digest(refresh)
         row["refresh_expires_at"] = _capped(grant.user, moment + _lifetime(grant.client, "refresh"))
-    db.session.execute(INSERT_TOKEN, row)
+    db.session.connection().execute(INSERT_TOKEN, row)  # Core: no ORM execute path
     token_issued(grant.client.client_id)
     response = {
         "access_token": access,
