@@ -2,27 +2,37 @@
 
 Sign-in does not know who sent the person (an OpenID authorization, today): the sender
 registers a reader with ``on_pending_request`` (``idp.oidc`` does, in its ``init_app``), and the
-login page asks it for the resume URL and the hints the request carried. Dependencies run one
-way: the protocol knows accounts, accounts never imports the protocol.
+login page asks it for the hints the request carried and, once the person is signed in, for the
+request's next step, taken in the same response (no extra redirect through the resume URL).
+Dependencies run one way: the protocol knows accounts, accounts never imports the protocol.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask, current_app, redirect
 
 READER = "idp.pending_request_reader"
 
 
 @dataclass(frozen=True)
 class PendingRequest:
-    """Where to go once signed in, and what the request said about the person and language."""
+    """Where to go once signed in, and what the request said about the person and language.
+    ``resume``, when given, takes the request's next step at once and returns its response
+    (the code's redirect, consent, a refusal), so that sign-in need not redirect to
+    ``resume_url`` first."""
 
     resume_url: str
     login_hint: str = ""
     ui_locales: tuple[str, ...] = ()
+    resume: Callable[[], Any] | None = None
+
+    def continue_after_sign_in(self):
+        """The response that continues the request once the person is signed in."""
+        return self.resume() if self.resume is not None else redirect(self.resume_url)
 
 
 def on_pending_request(app: Flask, reader: Callable[[str], PendingRequest | None]) -> None:

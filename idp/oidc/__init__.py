@@ -7,12 +7,15 @@ lost, an identity unlinked) without importing it.
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask import Flask, url_for
 
 from idp.accounts import pending, sessions
 from idp.oidc import client_cache, interactions, logout
 from idp.oidc.server import init_server
 from idp.oidc.views import applications, bp
+from idp.oidc.views.authorization import resume_interaction
 from idp.verification import identity, staff
 
 # Called by relying parties' servers with their own credentials, never by the person's browser.
@@ -52,4 +55,5 @@ def _pending_authorization(interaction_id: str) -> pending.PendingRequest | None
     params = entry["params"]
     return pending.PendingRequest(url_for("oidc.resume", interaction=interaction_id),
                                   params.get("login_hint", ""),
-                                  tuple(params.get("ui_locales", "").split()))
+                                  tuple(params.get("ui_locales", "").split()),
+                                  resume=partial(resume_interaction, interaction_id))

@@ -12,7 +12,14 @@ import pytest
 from werkzeug.datastructures import MultiDict
 
 from tests.integration.test_signup import sign_up
-from tests.support.flows import ISSUER, Flow, csrf_token, query_of, sign_in_after_signup
+from tests.support.flows import (
+    ISSUER,
+    PASSWORD,
+    Flow,
+    csrf_token,
+    query_of,
+    sign_in_after_signup,
+)
 
 BROWSER_COOKIE_LIMIT = 4096  # RFC 6265 6.1: at least 4096 bytes per cookie; browsers stop there
 
@@ -224,3 +231,47 @@ def test_an_answered_request_is_removed(app, flow):
     flow.code()
     with app.app_context():
         assert db.session.execute(db.select(PendingAuthorization)).first() is None
+
+
+# --- sign-in continues the request --------------------------------------------------------
+
+def _login_for(flow, **params):
+    login = flow.authorize(**params)
+    assert login.status_code == 302 and "/login" in login.headers["Location"]
+    return flow.sign_in(interaction=query_of(login.headers["Location"])["interaction"])
+
+
+def test_signing_in_answers_with_the_code_without_a_hop_through_resume(web, make_user, make_client):
+    make_user()
+    client_id, secret = make_client(trusted=True)
+    flow = Flow(web, client_id)
+    answer = rp_answer(_login_for(flow, state="s-1"))
+    assert answer["state"] == "s-1" and answer["iss"] == ISSUER
+    assert "access_token" in flow.exchange(answer["code"], secret).json
+    assert flow.web.get("/account").status_code == 200  # the SSO session came with the answer
+
+
+def test_signing_in_goes_on_to_consent_when_the_client_needs_it(flow):
+    response = _login_for(flow)
+    assert response.status_code == 302 and response.headers["Location"].startswith("/consent?")
+    page = flow.web.get(response.headers["Location"])
+    allowed = flow.web.post("/consent", data={
+        "csrf_token": csrf_token(page.get_data(as_text=True)), "decision": "allow",
+        "interaction": query_of(response.headers["Location"])["interaction"]})
+    assert rp_answer(flow.web.get(allowed.headers["Location"]))["code"]
+
+
+def test_a_request_that_expired_during_sign_in_goes_on_to_the_account_page(app, flow):
+    login = flow.authorize()
+    interaction = query_of(login.headers["Location"])["interaction"]
+    page = flow.web.get(f"/login?interaction={interaction}")
+    from idp.db import db
+    from idp.oidc.interactions import DISCARD
+
+    with app.app_context():  # gone meanwhile (expired and purged, or answered in another tab)
+        db.session.execute(DISCARD, {"id": interaction})
+        db.session.commit()
+    response = flow.web.post("/login", data={
+        "csrf_token": csrf_token(page.get_data(as_text=True)), "email": "somchai@example.com",
+        "password": PASSWORD, "interaction": interaction})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/account")

@@ -31,8 +31,13 @@ def authorize_endpoint():
 
 @bp.get("/authorize/resume")
 def resume():
-    """Pick up a pending request where it left off (after sign-in, consent, verification)."""
-    interaction_id = request.args.get("interaction")
+    """Pick up a pending request where it left off (after consent, verification)."""
+    return resume_interaction(request.args.get("interaction"))
+
+
+def resume_interaction(interaction_id: str | None):
+    """The pending request's next step, if this browser started it and it has not expired.
+    Sign-in calls it directly, so that the code follows the sign-in without a redirect here."""
     entry = interactions.load(interaction_id)
     if entry is None:
         return error_page("interaction_expired", _("This sign-in took too long. Start again "
