@@ -16,14 +16,17 @@ def bearer(token):
 
 
 class Checkouts:
-    """The pool's checkouts of the app's engine while it is active, with the DBAPI connection
-    each gave."""
+    """The pool's checkouts of the app's engine while it is active, by threads in ``threads``
+    (this one if not given; the audit sealer's and the mail's background threads take
+    connections of their own), with the DBAPI connection each gave."""
 
-    def __init__(self, engine):
+    def __init__(self, engine, threads=None):
         self.engine, self.connections = engine, []
+        self.threads = threads if threads is not None else {threading.get_ident()}
 
     def _seen(self, dbapi_connection, _record, _proxy):
-        self.connections.append(dbapi_connection)
+        if threading.get_ident() in self.threads:
+            self.connections.append(dbapi_connection)
 
     def __enter__(self):
         sa.event.listen(self.engine.pool, "checkout", self._seen)
@@ -51,8 +54,15 @@ def test_one_checkout_serves_many_calls_of_a_thread(app, flow):
 def test_each_thread_has_its_own_connection(app, flow):
     access = flow.tokens(flow.secret)["access_token"]
     _userinfo(flow, access)
-    with app.app_context(), Checkouts(db.engine) as checkouts:
-        thread = threading.Thread(target=lambda: [_userinfo(flow, access) for _ in range(3)])
+    callers = set()
+
+    def call_three_times():
+        callers.add(threading.get_ident())
+        for _ in range(3):
+            _userinfo(flow, access)
+
+    with app.app_context(), Checkouts(db.engine, threads=callers) as checkouts:
+        thread = threading.Thread(target=call_three_times)
         thread.start()
         thread.join()
     assert len(checkouts.connections) == 1  # the new thread's, taken once
