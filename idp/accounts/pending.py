@@ -13,26 +13,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, current_app, redirect
+from flask import Flask, current_app
 
 READER = "idp.pending_request_reader"
 
 
 @dataclass(frozen=True)
 class PendingRequest:
-    """Where to go once signed in, and what the request said about the person and language.
-    ``resume``, when given, takes the request's next step at once and returns its response
-    (the code's redirect, consent, a refusal), so that sign-in need not redirect to
-    ``resume_url`` first."""
+    """What the request said about the person and language, and ``resume``: once the person
+    is signed in, it takes the request's next step and returns that response (the code's
+    redirect, consent, a refusal, an error page)."""
 
-    resume_url: str
+    resume: Callable[[], Any]
     login_hint: str = ""
     ui_locales: tuple[str, ...] = ()
-    resume: Callable[[], Any] | None = None
-
-    def continue_after_sign_in(self):
-        """The response that continues the request once the person is signed in."""
-        return self.resume() if self.resume is not None else redirect(self.resume_url)
 
 
 def on_pending_request(app: Flask, reader: Callable[[str], PendingRequest | None]) -> None:

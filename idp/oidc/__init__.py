@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from flask import Flask, url_for
+from flask import Flask
 
 from idp.accounts import pending, sessions
 from idp.oidc import client_cache, interactions, logout
@@ -53,7 +53,6 @@ def _pending_authorization(interaction_id: str) -> pending.PendingRequest | None
     if entry is None:
         return None
     params = entry["params"]
-    return pending.PendingRequest(url_for("oidc.resume", interaction=interaction_id),
+    return pending.PendingRequest(partial(resume_interaction, interaction_id),
                                   params.get("login_hint", ""),
-                                  tuple(params.get("ui_locales", "").split()),
-                                  resume=partial(resume_interaction, interaction_id))
+                                  tuple(params.get("ui_locales", "").split()))

@@ -74,16 +74,17 @@ class PresentedToken(TokenMixin):
         return user is not None and may_get_tokens(user, client, now()) is None
 
 
-def _with_account(column):
-    """The token whose ``column`` is a given digest, with its account, in one statement (built
-    once: SQLAlchemy then reuses its compiled form). The client comes from the client cache."""
+def _token_and_account_entities(column):
+    """The token whose ``column`` is a given digest, with its account, as two entities in one
+    statement (built once: SQLAlchemy then reuses its compiled form), for introspection and
+    revocation, which may change the row. The client comes from the client cache."""
     return (db.select(Token, User)
             .outerjoin(User, User.id == Token.user_id)
             .where(column == bindparam("digest")))
 
 
-LOOKUPS = {"access_token": _with_account(Token.access_token_hash),
-           "refresh_token": _with_account(Token.refresh_token_hash)}
+LOOKUPS = {"access_token": _token_and_account_entities(Token.access_token_hash),
+           "refresh_token": _token_and_account_entities(Token.refresh_token_hash)}
 
 
 class ClaimedCode(CodeHooks, RowWithAccount):
@@ -92,7 +93,6 @@ class ClaimedCode(CodeHooks, RowWithAccount):
     __slots__ = ()
 
 
-CLAIMED_REFRESH_TOKEN = with_account(Token.__table__, Token.__table__.c.refresh_token_hash)
 # Userinfo reads only what it checks and answers: every other column (amr's JSON, five
 # timestamps) would be converted on each call for nothing.
 TOKEN_COLUMNS = Token.__table__.c

@@ -17,13 +17,13 @@ from sqlalchemy import bindparam, or_, select, update
 from idp import audit
 from idp.accounts import membership
 from idp.accounts.models import User
-from idp.accounts.snapshot import RowWithAccount
+from idp.accounts.snapshot import RowWithAccount, with_account
 from idp.clock import now, timestamp
 from idp.db import db
 from idp.metrics import refresh_reuse_detected, token_issued
 from idp.oidc.claims import user_claims
 from idp.oidc.models import Client, Token, digest
-from idp.oidc.presented import CLAIMED_REFRESH_TOKEN, claim_and_read
+from idp.oidc.presented import claim_and_read
 from idp.oidc.signing import key_store
 
 
@@ -129,6 +129,8 @@ CLAIM_REFRESH_TOKEN = (
     .where(TOKENS.c.refresh_token_hash == bindparam("digest"), TOKENS.c.refresh_used_at.is_(None),
            TOKENS.c.revoked_at.is_(None))
     .values(refresh_used_at=bindparam("moment")))
+# The token and its account's snapshot in one statement, read after the claim.
+CLAIMED_REFRESH_TOKEN = with_account(TOKENS, TOKENS.c.refresh_token_hash)
 LOCK_FAMILY = (
     select(TOKENS.c.id)
     .where(TOKENS.c.family_id == select(TOKENS.c.family_id)

@@ -123,6 +123,20 @@ def test_events_of_a_rolled_back_transaction_are_not_stored(app):
     assert verify(app).exit_code == 0
 
 
+def test_a_query_in_the_same_transaction_sees_its_events(app):
+    """Events wait in the session until the commit, but an ORM query before it sees them (as
+    the ORM's autoflush did), and they are written once."""
+    seal(app)
+    with app.app_context():
+        audit.record("test:seen_before_commit", details={"n": 1})
+        assert [e.tag for e in audit.events("test:")] == ["test:seen_before_commit"]
+        audit.record("test:after_the_query")
+        db.session.commit()
+        assert [e.tag for e in audit.events("test:")] == ["test:seen_before_commit",
+                                                           "test:after_the_query"]
+    assert verify(app).exit_code == 0
+
+
 def test_parallel_writers_make_one_unbroken_chain(app):
     """Sealers must never chain onto the same previous event (PostgreSQL row lock on the chain
     head; the SQLite write lock), whatever the background sealers do meanwhile."""

@@ -275,3 +275,19 @@ def test_a_request_that_expired_during_sign_in_goes_on_to_the_account_page(app, 
         "csrf_token": csrf_token(page.get_data(as_text=True)), "email": "somchai@example.com",
         "password": PASSWORD, "interaction": interaction})
     assert response.status_code == 302 and response.headers["Location"].endswith("/account")
+
+
+def test_signing_in_with_another_browsers_request_gives_no_code(web, make_user, make_client):
+    """The login POST continues only a request this browser started: another browser's
+    interaction id (sent in the form) is ignored, and the sign-in ends on the account page."""
+    from flask.testing import FlaskClient
+
+    make_user()
+    client_id, _secret = make_client(trusted=True)
+    theirs = Flow(FlaskClient(web.application), client_id).authorize()
+    interaction = query_of(theirs.headers["Location"])["interaction"]
+    page = web.get("/login")
+    response = web.post("/login", data={
+        "csrf_token": csrf_token(page.get_data(as_text=True)), "email": "somchai@example.com",
+        "password": PASSWORD, "interaction": interaction})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/account")

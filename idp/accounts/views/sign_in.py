@@ -37,7 +37,7 @@ def index():
 def _after_sign_in(interaction_id: str | None, next_path: str | None = None):
     pending = pending_request(interaction_id)
     if pending is not None:
-        return pending.continue_after_sign_in()
+        return pending.resume()
     return redirect(same_site_path(next_path, url_for("accounts.account")))
 
 
