@@ -14,11 +14,11 @@ import json
 import logging
 import re
 
-from flask import has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from idp import audit_chain, audit_sealer, background
+from idp.answering import current_request
 from idp.audit_events import AuditEvent, AuditLogIsAppendOnly
 from idp.clock import now
 from idp.db import db
@@ -60,9 +60,10 @@ def record(tag: str, *, actor=None, subject=None, client_id: str | None = None,
         "ip": None,
         "user_agent": None,
     }
-    if has_request_context():
-        values["ip"] = request.remote_addr
-        values["user_agent"] = scrub((request.user_agent.string or "")[:300])
+    asked = current_request()
+    if asked is not None:
+        values["ip"] = asked.remote_addr
+        values["user_agent"] = scrub((asked.user_agent.string or "")[:300])
     session = db.session()
     if not session.in_transaction():
         session.begin()  # so that a rollback before any statement ends it, and drops the event

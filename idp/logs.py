@@ -18,8 +18,10 @@ import time
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl
 
-from flask import Flask, g, has_request_context, request
+from flask import Flask, g, has_app_context, request
 from flask.logging import default_handler as flask_handler
+
+from idp.answering import current_request
 
 access_log = logging.getLogger("idp.access")
 CITIZEN_ID = re.compile(r"(?<!\d)\d{13}(?!\d)")
@@ -46,7 +48,7 @@ class JsonFormatter(logging.Formatter):
                  "level": record.levelname, "logger": record.name,
                  "message": mask(record.getMessage())}
         entry.update({key: getattr(record, key) for key in ACCESS_FIELDS if hasattr(record, key)})
-        if "request_id" not in entry and has_request_context() and "request_id" in g:
+        if "request_id" not in entry and has_app_context() and "request_id" in g:
             entry["request_id"] = g.request_id
         if record.exc_info:
             entry["exception"] = mask(self.formatException(record.exc_info))
@@ -115,8 +117,9 @@ def path_without_values(environ) -> str:
 
 def note(**who) -> None:
     """Name the caller on this request's access line (``client_id=…``, ``sub=…``)."""
-    if has_request_context():
-        request.environ.setdefault(WHO, {}).update({k: v for k, v in who.items() if v})
+    asked = current_request()
+    if asked is not None:
+        asked.environ.setdefault(WHO, {}).update({k: v for k, v in who.items() if v})
 
 
 def note_caller(response):

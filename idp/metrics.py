@@ -65,9 +65,10 @@ def audit_recorded(tag: str) -> None:
 def token_issued(client_id: str, grant_type: str | None = None) -> None:
     """An access token was issued (the grant type read from the request when not given)."""
     if grant_type is None:
-        from flask import has_request_context, request
+        from idp.answering import current_request
 
-        grant_type = request.form.get("grant_type", "unknown") if has_request_context() else "unknown"
+        asked = current_request()
+        grant_type = asked.form.get("grant_type", "unknown") if asked is not None else "unknown"
     TOKENS.labels(grant_type[:40], client_id).inc()
 
 

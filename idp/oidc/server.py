@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
+from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Request
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 
 from idp import audit
 from idp.clock import timestamp
@@ -26,6 +27,11 @@ class IdpAuthorizationServer(AuthorizationServer):
     def query_client(self, client_id):
         """Authlib hook: the enabled client with this id."""
         return active_client(client_id)
+
+    def create_oauth2_request(self, bare=None):
+        """Authlib hook: the request given (the token endpoint's, answered before the app), else
+        Flask's. Authlib's Flask server always takes Flask's."""
+        return FlaskOAuth2Request(bare if bare is not None else request)
 
     def save_token(self, token, request):  # pragma: no cover - grants store their own tokens
         """Authlib hook, unused: each grant stores its own tokens."""

@@ -1,5 +1,6 @@
 """Discovery and JWKS: served by ``discovery.PublicDocuments`` before the app; these views
-only name the routes (url_for) and answer when the middleware is not in front."""
+only name the routes (url_for) and answer when the middleware is not in front. The answers
+given before the app are installed here: the documents, userinfo and the token endpoint."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from flask import current_app, request
 from idp.clock import now
 from idp.oidc import discovery
 from idp.oidc.signing import key_store
+from idp.oidc.token_endpoint import TokenEndpoint
 from idp.oidc.userinfo import UserinfoEndpoint
 from idp.oidc.views.common import bp
 
@@ -15,7 +17,9 @@ from idp.oidc.views.common import bp
 @bp.record_once
 def _serve_public_documents(state) -> None:
     app = state.app
-    app.wsgi_app = UserinfoEndpoint(app, app.wsgi_app, discovery.document_headers(app.config))
+    headers = discovery.document_headers(app.config)
+    app.wsgi_app = TokenEndpoint(app, app.wsgi_app, headers)
+    app.wsgi_app = UserinfoEndpoint(app, app.wsgi_app, headers)
     app.wsgi_app = discovery.PublicDocuments(app, app.wsgi_app)
 
 

@@ -1,0 +1,34 @@
+"""The request being answered, for the code that records who asked (the audit log, metrics, the
+access line).
+
+Pages and most endpoints are answered by Flask, in a request context. A few hot endpoints are
+answered before the app, in an app context only (``idp.oidc.token_endpoint.TokenEndpoint``): they
+hold a plain Werkzeug request, which ``answering`` makes the current one for that app context.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask import Flask, g, has_app_context, has_request_context, request
+from werkzeug.wrappers import Request
+
+BARE_REQUEST = "idp_bare_request"  # the name in ``g`` of a request answered before the app
+
+
+def current_request() -> Request | None:
+    """Flask's request, or the Werkzeug request answered before the app; None outside both."""
+    if has_request_context():
+        return request
+    if has_app_context():
+        return g.get(BARE_REQUEST)
+    return None
+
+
+@contextmanager
+def answering(app: Flask, bare: Request) -> Iterator[None]:
+    """An app context in which ``bare`` is the current request."""
+    with app.app_context():
+        setattr(g, BARE_REQUEST, bare)
+        yield
