@@ -187,3 +187,19 @@ def flow(web, make_user, make_client):
     the_flow = Flow(web, client_id)
     the_flow.secret = secret
     return the_flow
+
+
+@pytest.fixture
+def app_requests(app):
+    """The paths the Flask app dispatched (``request_started`` is sent for each): an answer
+    given before the app (userinfo, the token endpoint, a signed-in browser's code) adds none."""
+    from flask import request, request_started
+
+    seen = []
+
+    def started(sender, **_):
+        seen.append(request.path)
+
+    request_started.connect(started, app)
+    yield seen
+    request_started.disconnect(started, app)

@@ -18,6 +18,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from idp import audit
 from idp.accounts.models import LoginSession, User
 from idp.accounts.snapshot import RowWithAccount, with_account
+from idp.answering import current_request
 from idp.clock import now
 from idp.config import is_loopback_url
 from idp.db import db
@@ -93,7 +94,7 @@ def session_view():
 
 
 def _read_view() -> RowWithAccount | None:
-    token = request.cookies.get(_settings()["COOKIE_NAME"])
+    token = current_request().cookies.get(_settings()["COOKIE_NAME"])
     if not token:
         return None
     found = db.session.connection().execute(SESSION_VIEW, {"digest": _hash(token)}).one_or_none()
@@ -126,10 +127,15 @@ def touch_current_session() -> None:
     if request.endpoint == "static" or request.endpoint in current_app.extensions.get(_UNTOUCHED, ()):
         return
     session, moment = session_view(), now()
-    if session is None or moment - session.last_seen_at < TOUCH_INTERVAL:
+    if not touch_due(session, moment):
         return
     db.session.connection().execute(TOUCH, {"session_id": session.id, "moment": moment})
     db.session.commit()
+
+
+def touch_due(session, moment: datetime) -> bool:
+    """The live ``session``'s idle time is to be written now (at most once a minute)."""
+    return session is not None and moment - session.last_seen_at >= TOUCH_INTERVAL
 
 
 def not_activity(app, endpoints) -> None:

@@ -9,28 +9,12 @@ import json
 import logging
 
 import pytest
-from flask import request_started
 
 from idp.db import db
 from tests.support.responses import assert_server_to_server_headers
 
 CALLER = {"REMOTE_ADDR": "203.0.113.7"}
 AGENT = {"User-Agent": "rp-backend/2.1"}
-
-
-@pytest.fixture
-def app_requests(app):
-    """The paths Flask dispatched (request_started is sent for every request the app answers)."""
-    seen = []
-
-    def started(sender, **_):
-        from flask import request
-
-        seen.append(request.path)
-
-    request_started.connect(started, app)
-    yield seen
-    request_started.disconnect(started, app)
 
 
 def refresh(flow, refresh_token, **headers):

@@ -3,21 +3,29 @@ accounts pages), account choice and consent; then the code (OIDC Core 3.1.2)."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import Enum
 
-from flask import abort, g, redirect, render_template, request, url_for
+from flask import Flask, abort, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Request
 
-from idp import audit
-from idp.accounts.sessions import current_session, end_current_session, session_view
+from idp import audit, request_id, security
+from idp.accounts.sessions import current_session, end_current_session, session_view, touch_due
+from idp.answering import answering
 from idp.clock import now
 from idp.db import db
+from idp.errors import is_database_unreachable
+from idp.logs import ENDPOINT, note
 from idp.oidc import authorize, consent, interactions
 from idp.oidc.codes import issue_code
 from idp.oidc.policy import Refusal, may_get_tokens
 from idp.oidc.views.common import authorization_response, bp, error_page, error_response
+
+log = logging.getLogger(__name__)
 
 
 @bp.route("/authorize", methods=["GET", "POST"])
@@ -88,26 +96,58 @@ class _Step:
                                interaction=self._interaction()), 403
 
 
-def decide(request_, client, interaction_id):
-    """Sign-in, account choice and consent as needed, then the code (OIDC Core 3.1.2.3-5)."""
-    entry = interactions.load(interaction_id) if interaction_id else None
+class Next(Enum):
+    """What an authorization request needs before its code, or the code itself."""
+
+    SIGN_IN = "sign_in"
+    ANOTHER_PERSON = "another_person"  # prompt=none, and the hint names someone else
+    REFUSED = "refused"
+    SELECT_ACCOUNT = "select_account"
+    CONSENT = "consent"
+    CODE = "code"
+
+
+# The pages a step sends the browser to, and the error each is under prompt=none.
+INTERACTIONS = {
+    Next.SIGN_IN: ("accounts.login", "login_required"),
+    Next.SELECT_ACCOUNT: ("oidc.select_account", "account_selection_required"),
+    Next.CONSENT: ("oidc.consent_page", "consent_required"),
+}
+
+
+def next_step(request_, client, session, entry) -> tuple[Next, str | None]:
+    """Sign-in, account choice and consent as needed, then the code (OIDC Core 3.1.2.3-5):
+    the step, with the refusal (REFUSED) or the granted scope (CODE). Reads only."""
     flags = set(entry["flags"]) if entry else set()
-    session, step = session_view(), _Step(request_, interaction_id)
     hinted = authorize.hinted_subject(request_)
     if authorize.needs_fresh_login(request_, session, _started_at(entry), hinted):
-        if session is not None and hinted and hinted != session.user.sub and step.no_prompt:
-            raise authorize.RedirectableError("login_required", "another person is signed in", request_)
-        return step.interact("accounts.login", "login_required")
+        if session is not None and hinted and hinted != session.user.sub and "none" in request_.prompt:
+            return Next.ANOTHER_PERSON, None
+        return Next.SIGN_IN, None
     refusal = may_get_tokens(session.user, client, now())
     if refusal:
-        return step.refused(refusal, client)
+        return Next.REFUSED, refusal
     if "select_account" in request_.prompt and "account_selected" not in flags:
-        return step.interact("oidc.select_account", "account_selection_required")
+        return Next.SELECT_ACCOUNT, None
     scope = authorize.granted_scope(request_, client)
     asks_consent = "consent" in request_.prompt or not consent.covers(session.user, client, scope)
     if "consent_given" not in flags and asks_consent:
-        return step.interact("oidc.consent_page", "consent_required")
-    return issue(request_, client, session, scope, interaction_id)
+        return Next.CONSENT, None
+    return Next.CODE, scope
+
+
+def decide(request_, client, interaction_id):
+    """Take the request's next step: a page, a refusal, an error, or the code."""
+    entry = interactions.load(interaction_id) if interaction_id else None
+    session, step = session_view(), _Step(request_, interaction_id)
+    after, detail = next_step(request_, client, session, entry)
+    if after is Next.CODE:
+        return issue(request_, client, session, detail, interaction_id)
+    if after is Next.REFUSED:
+        return step.refused(detail, client)
+    if after is Next.ANOTHER_PERSON:
+        raise authorize.RedirectableError("login_required", "another person is signed in", request_)
+    return step.interact(*INTERACTIONS[after])
 
 
 def _started_at(entry):
@@ -173,3 +213,53 @@ def select_account():
         db.session.commit()
         return redirect(url_for("accounts.login", interaction=interaction_id))
     return redirect(url_for("oidc.resume", interaction=interaction_id))
+
+
+# --- answered before the app --------------------------------------------------------------
+
+class AuthorizationEndpoint:
+    """WSGI middleware: GET ``/authorize`` from a browser with a live SSO session whose next step
+    is the code (nothing to ask, refuse or sign in again), sent back in the query: issued in an
+    app context only (``idp.answering``), with ``next_step`` and ``issue`` as the view uses them.
+
+    Everything else goes on to the app untouched: nothing is written before the code is known
+    to be next, and the idle-time touch (once a minute per session) is left to the app's hook.
+    A failure after the code's commit would leave that code unused (it expires); the app then
+    answers with another."""
+
+    def __init__(self, app: Flask, wsgi_app):
+        self.app, self.wsgi_app = app, wsgi_app
+
+    def __call__(self, environ, start_response):
+        if environ.get("PATH_INFO") != "/authorize" or environ.get("REQUEST_METHOD") != "GET" \
+                or "HTTP_COOKIE" not in environ:
+            return self.wsgi_app(environ, start_response)
+        bare, response = Request(environ), None
+        try:
+            with answering(self.app, bare):
+                response = self._code(bare)
+        except (authorize.FatalRequestError, authorize.RedirectableError):
+            pass  # the app answers the request's error, where the spec sends it
+        except Exception as error:
+            if not is_database_unreachable(error):  # that one the app logs itself
+                log.exception("authorization before the app failed; the app answers instead")
+        if response is None:
+            return self.wsgi_app(environ, start_response)
+        return response(environ, start_response)
+
+    @staticmethod
+    def _code(bare: Request):
+        """The code's redirect, or None when the app is to answer."""
+        request_, client = authorize.parse(bare.args)
+        session = session_view()
+        if request_.response_mode != "query" or session is None or touch_due(session, now()):
+            return None
+        after, scope = next_step(request_, client, session, None)
+        if after is not Next.CODE:
+            return None
+        g.request_id = request_id.from_environ(bare.environ)
+        response = issue(request_, client, session, scope, None)
+        bare.environ[ENDPOINT] = "oidc.authorize_endpoint"
+        note(client_id=client.client_id, sub=session.user.sub)
+        response.headers[request_id.HEADER] = g.request_id
+        return security.headers(response)

@@ -1,6 +1,7 @@
 """Discovery and JWKS: served by ``discovery.PublicDocuments`` before the app; these views
 only name the routes (url_for) and answer when the middleware is not in front. The answers
-given before the app are installed here: the documents, userinfo and the token endpoint."""
+given before the app are installed here: the documents, userinfo, the token endpoint and
+the authorization's code for a signed-in browser."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from idp.oidc import discovery
 from idp.oidc.signing import key_store
 from idp.oidc.token_endpoint import TokenEndpoint
 from idp.oidc.userinfo import UserinfoEndpoint
+from idp.oidc.views.authorization import AuthorizationEndpoint
 from idp.oidc.views.common import bp
 
 
@@ -18,6 +20,7 @@ from idp.oidc.views.common import bp
 def _serve_public_documents(state) -> None:
     app = state.app
     headers = discovery.document_headers(app.config)
+    app.wsgi_app = AuthorizationEndpoint(app, app.wsgi_app)
     app.wsgi_app = TokenEndpoint(app, app.wsgi_app, headers)
     app.wsgi_app = UserinfoEndpoint(app, app.wsgi_app, headers)
     app.wsgi_app = discovery.PublicDocuments(app, app.wsgi_app)
