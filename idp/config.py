@@ -50,7 +50,7 @@ DEFAULTS: dict = {
         "LOGIN_PER_ACCOUNT": "50 per hour",
         "LOGIN_PER_ACCOUNT_IP": "5 per 15 minutes",
         "LOGIN_PER_IP": "30 per 15 minutes",
-        "TOKEN_PER_CLIENT": "6000 per minute",
+        "TOKEN_PER_CLIENT": "500 per second",
         "MFA_PER_ACCOUNT": "5 per 15 minutes",
         "SIGNUP_PER_IP": "10 per hour",
         "PASSWORD_RESET_PER_IP": "10 per hour",
