@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from flask import Flask, g, has_app_context, has_request_context, request
-from werkzeug.wrappers import Request
+from werkzeug.wrappers import Request, Response
 
 BARE_REQUEST = "idp_bare_request"  # the name in ``g`` of a request answered before the app
 
@@ -32,3 +32,11 @@ def answering(app: Flask, bare: Request) -> Iterator[None]:
     with app.app_context():
         setattr(g, BARE_REQUEST, bare)
         yield
+
+
+def send(response: Response, environ, start_response) -> list[bytes]:
+    """Hand a complete ``response`` to the server as one body: a list, which the server writes
+    in one go (Granian copies it once), not an iterator it has to call back into Python for."""
+    body = response.get_data()
+    start_response(response.status, response.get_wsgi_headers(environ).to_wsgi_list())
+    return [body]

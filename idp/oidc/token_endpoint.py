@@ -27,7 +27,7 @@ from werkzeug.wrappers import Request
 from werkzeug.wsgi import get_content_length
 
 from idp import audit, request_id
-from idp.answering import answering
+from idp.answering import answering, send
 from idp.db import db
 from idp.errors import is_database_unreachable
 from idp.logs import ENDPOINT, note
@@ -198,7 +198,7 @@ class TokenEndpoint:
             return self.wsgi_app(environ, start_response)
         environ[ENDPOINT] = "oidc.token"
         response.headers.extend(self.security_headers)
-        return response(environ, start_response)
+        return send(response, environ, start_response)
 
     @staticmethod
     def _answers(environ) -> bool:

@@ -166,3 +166,16 @@ def test_a_refused_account_is_the_apps_to_refuse(app, flow, make_client, app_req
     response = flow.authorize()
     assert app_requests == ["/authorize"] and response.status_code == 403
     assert count(app, "oauth_authorization_codes") == codes
+
+
+def test_the_code_is_one_body_the_server_writes_at_once(app, signed_in):
+    """A list of one bytes object: the server sends it without calling back into Python."""
+    from werkzeug.test import EnvironBuilder
+
+    name = app.config["SESSION"]["COOKIE_NAME"]
+    cookie = signed_in.web.get_cookie(name).value
+    environ = EnvironBuilder(path="/authorize", query_string=signed_in.params(),
+                             headers={"Cookie": f"{name}={cookie}"}).get_environ()
+    statuses = []
+    body = app.wsgi_app(environ, lambda status, headers, exc=None: statuses.append(status))
+    assert statuses == ["302 FOUND"] and isinstance(body, list) and len(body) == 1

@@ -169,3 +169,15 @@ def test_a_failure_after_the_commit_is_not_answered_twice(app, flow, monkeypatch
     with app.app_context():
         assert audit.events("oidc:code:reused") == []
         assert db.session.execute(db.text("SELECT count(*) FROM oauth_tokens")).scalar_one() == 1
+
+
+def test_the_answer_is_one_body_the_server_writes_at_once(app, flow):
+    """A list of one bytes object: the server sends it without calling back into Python."""
+    from werkzeug.test import EnvironBuilder
+
+    environ = EnvironBuilder(path="/token", method="POST", data=_code_form(flow, flow.code()),
+                             auth=(flow.client_id, flow.secret)).get_environ()
+    statuses = []
+    body = app.wsgi_app(environ, lambda status, headers, exc=None: statuses.append(status))
+    assert statuses == ["200 OK"] and isinstance(body, list) and len(body) == 1
+    assert json.loads(body[0])["id_token"]

@@ -15,7 +15,7 @@ from werkzeug.wrappers import Request
 
 from idp import audit, request_id, security
 from idp.accounts.sessions import current_session, end_current_session, session_view, touch_due
-from idp.answering import answering
+from idp.answering import answering, send
 from idp.clock import now
 from idp.db import db
 from idp.errors import is_database_unreachable
@@ -245,7 +245,7 @@ class AuthorizationEndpoint:
                 log.exception("authorization before the app failed; the app answers instead")
         if response is None:
             return self.wsgi_app(environ, start_response)
-        return response(environ, start_response)
+        return send(response, environ, start_response)
 
     @staticmethod
     def _code(bare: Request):
