@@ -1,9 +1,12 @@
 """The request being answered, for the code that records who asked (the audit log, metrics, the
 access line).
 
-Pages and most endpoints are answered by Flask, in a request context. A few hot endpoints are
-answered before the app, in an app context only (``idp.oidc.token_endpoint.TokenEndpoint``): they
-hold a plain Werkzeug request, which ``answering`` makes the current one for that app context.
+Pages and most endpoints are answered by Flask, in a request context. A few hot requests are
+answered before the app, in an app context only (the token endpoint,
+``idp.oidc.token_endpoint.TokenEndpoint``, and a signed-in browser's code,
+``idp.oidc.views.authorization.AuthorizationEndpoint``): they hold a plain Werkzeug request,
+which ``answering`` makes the current one for that app context, and ``send`` hands their answer
+to the server.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ before the Flask app.
 
 Relying parties' servers call it with their own credentials: no cookie, no page, no CSRF token.
 ``TokenEndpoint`` answers POST ``/token`` in an app context only (``idp.answering``), which saves
-a sixth of a refresh's CPU (the request context, the page hooks, the session cookie).
+about a tenth of a refresh's CPU (the request context, the page hooks, the session cookie).
 ``respond`` is the one implementation; the Flask view (``views/endpoints.py``) calls it too, and
 gets what the middleware passes on: a body it does not read itself (chunked, too large, not a
 form), other methods, and any request whose answer failed before it was committed.
@@ -182,16 +182,17 @@ class TokenEndpoint:
             return self.wsgi_app(environ, start_response)
         body = environ["wsgi.input"].read(get_content_length(environ))
         environ["wsgi.input"] = io.BytesIO(body)
-        bare = Request(environ)
+        bare, this_request = Request(environ), request_id.from_environ(environ)
         try:
             with answering(self.app, bare):
-                g.request_id = request_id.from_environ(environ)
+                g.request_id = this_request
                 response = respond(bare)
-                response.headers[request_id.HEADER] = g.request_id
+                response.headers[request_id.HEADER] = this_request
         except Exception as error:
             if environ.get(COMMITTED):  # never answered twice: the app would run the grant again
-                log.exception("token endpoint failed after its commit")
-                return self._server_error(environ, start_response)
+                log.exception("token endpoint failed after its commit",
+                              extra={"request_id": this_request})
+                return self._server_error(environ, start_response, this_request)
             if not is_database_unreachable(error):  # that one the app logs itself
                 log.exception("token endpoint before the app failed; the app answers instead")
             environ["wsgi.input"] = io.BytesIO(body)
@@ -209,13 +210,12 @@ class TokenEndpoint:
         media_type = environ.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
         return length is not None and length <= MAX_FORM_BYTES and media_type == FORM
 
-    def _server_error(self, environ, start_response):
+    def _server_error(self, environ, start_response, this_request: str):
         environ[ENDPOINT] = "oidc.token"
         status = HTTPStatus.INTERNAL_SERVER_ERROR
         body = b'{"error":"server_error","error_description":"the token was issued but could ' \
                b'not be sent; start again"}\n'
         start_response(f"{status.value} {status.phrase}", [
             ("Content-Type", "application/json"), ("Content-Length", str(len(body))),
-            *NO_STORE.items(), (request_id.HEADER, request_id.from_environ(environ)),
-            *self.security_headers])
+            *NO_STORE.items(), (request_id.HEADER, this_request), *self.security_headers])
         return [body]

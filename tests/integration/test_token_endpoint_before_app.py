@@ -152,9 +152,11 @@ def test_a_failure_before_the_commit_is_answered_by_the_app_from_the_start(app, 
         assert db.session.execute(db.text("SELECT count(*) FROM oauth_tokens")).scalar_one() == 1
 
 
-def test_a_failure_after_the_commit_is_not_answered_twice(app, flow, monkeypatch, app_requests):
+def test_a_failure_after_the_commit_is_not_answered_twice(app, flow, monkeypatch, app_requests,
+                                                          caplog):
     """The tokens are stored: the app must not run the grant again (it would see a reused code
-    and revoke them). The client gets a server error and starts again."""
+    and revoke them). The client gets a server error and starts again; the log line names the
+    request id the answer carries."""
     from idp import audit
     from idp.oidc import token_endpoint
 
@@ -162,9 +164,13 @@ def test_a_failure_after_the_commit_is_not_answered_twice(app, flow, monkeypatch
         raise RuntimeError("the budget's store failed after the commit")
 
     monkeypatch.setattr(token_endpoint, "count_request", broken)
-    response = flow.exchange(flow.code(), flow.secret)
+    code = flow.code()
+    with caplog.at_level(logging.ERROR, logger="idp.oidc"):
+        response = flow.exchange(code, flow.secret)
     assert response.status_code == 500 and response.json["error"] == "server_error"
     assert response.headers["Cache-Control"] == "no-store"
+    [logged] = [r for r in caplog.records if "after its commit" in r.getMessage()]
+    assert logged.request_id == response.headers["X-Request-ID"]
     assert "/token" not in app_requests
     with app.app_context():
         assert audit.events("oidc:code:reused") == []
