@@ -17,6 +17,8 @@ from contextlib import contextmanager
 from flask import Flask, g, has_app_context, has_request_context, request
 from werkzeug.wrappers import Request, Response
 
+from idp import request_id
+
 BARE_REQUEST = "idp_bare_request"  # the name in ``g`` of a request answered before the app
 
 
@@ -30,11 +32,13 @@ def current_request() -> Request | None:
 
 
 @contextmanager
-def answering(app: Flask, bare: Request) -> Iterator[None]:
-    """An app context in which ``bare`` is the current request."""
+def answering(app: Flask, bare: Request) -> Iterator[str]:
+    """An app context in which ``bare`` is the current request; yields its request id, made as
+    the app's own hook makes it (``idp.request_id``) and kept in ``g`` for the log lines."""
     with app.app_context():
+        g.request_id = request_id.from_environ(bare.environ)
         setattr(g, BARE_REQUEST, bare)
-        yield
+        yield g.request_id
 
 
 def send(response: Response, environ, start_response) -> list[bytes]:

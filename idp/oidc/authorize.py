@@ -67,6 +67,11 @@ class AuthorizationRequest:
     acr_values: str | None = None
     extra: dict = field(default_factory=dict)
 
+    @property
+    def no_prompt(self) -> bool:
+        """``prompt=none``: no page may be shown (OIDC Core 3.1.2.1)."""
+        return "none" in self.prompt
+
     def to_params(self) -> dict:
         """The request as query parameters, to resume it after an interaction."""
         params = {
@@ -181,7 +186,7 @@ def _validate(request: AuthorizationRequest, client: Client) -> None:
         fail("invalid_request", f"nonce is longer than {MAX_NONCE_LENGTH} characters")
     if set(request.prompt) - PROMPTS:
         fail("invalid_request", "unknown prompt value")
-    if "none" in request.prompt and len(request.prompt) > 1:
+    if request.no_prompt and len(request.prompt) > 1:
         fail("invalid_request", "prompt=none cannot be combined with other values")
     _validate_pkce(request, client, fail)
 

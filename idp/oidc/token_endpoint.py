@@ -20,7 +20,7 @@ from functools import partial
 from http import HTTPStatus
 from urllib.parse import unquote
 
-from flask import Flask, Response, g, jsonify
+from flask import Flask, Response, jsonify
 from sqlalchemy.exc import DBAPIError
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random
 from werkzeug.wrappers import Request
@@ -182,10 +182,9 @@ class TokenEndpoint:
             return self.wsgi_app(environ, start_response)
         body = environ["wsgi.input"].read(get_content_length(environ))
         environ["wsgi.input"] = io.BytesIO(body)
-        bare, this_request = Request(environ), request_id.from_environ(environ)
+        bare, this_request = Request(environ), None
         try:
-            with answering(self.app, bare):
-                g.request_id = this_request
+            with answering(self.app, bare) as this_request:
                 response = respond(bare)
                 response.headers[request_id.HEADER] = this_request
         except Exception as error:

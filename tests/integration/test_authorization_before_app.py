@@ -89,6 +89,8 @@ def test_the_access_line_names_the_endpoint_client_and_person(build, capsys):
     pytest.param({"max_age": "0"}, id="max_age passed"),
     pytest.param({"response_mode": "form_post"}, id="form_post"),
     pytest.param({"response_type": "token"}, id="an invalid request"),
+    pytest.param({"client_id": "no-such-client"}, id="an unknown client"),
+    pytest.param({"redirect_uri": "https://evil.example/callback"}, id="an unregistered redirect"),
 ])
 def test_anything_but_the_code_in_the_query_is_the_apps(app, signed_in, app_requests, clock, extra):
     clock.advance(seconds=1)  # so that max_age=0 has passed
@@ -104,6 +106,8 @@ def test_anything_but_the_code_in_the_query_is_the_apps(app, signed_in, app_requ
         assert response.status_code == 200 and issued == 1
     if "response_type" in extra:
         assert query_of(response.headers["Location"])["error"] == "unsupported_response_type"
+    if "client_id" in extra or "redirect_uri" in extra:  # never sent back to an unverified URI
+        assert response.status_code == 400 and "Location" not in response.headers and issued == 0
 
 
 def test_a_browser_without_a_session_goes_to_the_app(flow, app_requests):

@@ -187,3 +187,19 @@ def test_the_answer_is_one_body_the_server_writes_at_once(app, flow):
     body = app.wsgi_app(environ, lambda status, headers, exc=None: statuses.append(status))
     assert statuses == ["200 OK"] and isinstance(body, list) and len(body) == 1
     assert json.loads(body[0])["id_token"]
+
+
+@pytest.mark.parametrize("length", ["twelve", "-5", ""])
+def test_a_malformed_content_length_reads_as_an_empty_form(app, flow, length):
+    """As Werkzeug reads it in the app: no body, so no grant type; the code is not redeemed."""
+    from werkzeug.test import EnvironBuilder
+
+    from tests.integration.test_userinfo_endpoint import call
+
+    code = flow.code()
+    environ = EnvironBuilder(path="/token", method="POST", data=_code_form(flow, code),
+                             auth=(flow.client_id, flow.secret)).get_environ()
+    environ["CONTENT_LENGTH"] = length
+    status, answer = call(app, environ)
+    assert status.startswith("400") and json.loads(answer)["error"] == "unsupported_grant_type"
+    assert flow.exchange(code, flow.secret).status_code == 200  # still unused

@@ -73,23 +73,18 @@ class _Step:
     request: authorize.AuthorizationRequest
     interaction_id: str | None
 
-    @property
-    def no_prompt(self) -> bool:
-        """``prompt=none``: no page may be shown."""
-        return "none" in self.request.prompt
-
     def _interaction(self) -> str:
         return self.interaction_id or interactions.save(self.request.to_params())
 
     def interact(self, endpoint: str, error: str):
         """Send the browser to ``endpoint``, or answer ``error`` under ``prompt=none``."""
-        if self.no_prompt:
+        if self.request.no_prompt:
             raise authorize.RedirectableError(error, f"{error.replace('_', ' ')}", self.request)
         return redirect(url_for(endpoint, interaction=self._interaction()))
 
     def refused(self, refusal: Refusal, client):
         """Show why the account may not sign in here, or answer the error under ``prompt=none``."""
-        if self.no_prompt:
+        if self.request.no_prompt:
             error = "interaction_required" if refusal.endswith("_required") else "login_required"
             raise authorize.RedirectableError(error, refusal.replace("_", " "), self.request)
         return render_template(f"oidc/{refusal}.html", client=client,
@@ -121,7 +116,7 @@ def next_step(request_, client, session, entry) -> tuple[Next, str | None]:
     flags = set(entry["flags"]) if entry else set()
     hinted = authorize.hinted_subject(request_)
     if authorize.needs_fresh_login(request_, session, _started_at(entry), hinted):
-        if session is not None and hinted and hinted != session.user.sub and "none" in request_.prompt:
+        if session is not None and hinted and hinted != session.user.sub and request_.no_prompt:
             return Next.ANOTHER_PERSON, None
         return Next.SIGN_IN, None
     refusal = may_get_tokens(session.user, client, now())
@@ -236,8 +231,10 @@ class AuthorizationEndpoint:
             return self.wsgi_app(environ, start_response)
         bare, response = Request(environ), None
         try:
-            with answering(self.app, bare):
+            with answering(self.app, bare) as this_request:
                 response = self._code(bare)
+                if response is not None:
+                    response.headers[request_id.HEADER] = this_request
         except (authorize.FatalRequestError, authorize.RedirectableError):
             pass  # the app answers the request's error, where the spec sends it
         except Exception as error:
@@ -250,16 +247,16 @@ class AuthorizationEndpoint:
     @staticmethod
     def _code(bare: Request):
         """The code's redirect, or None when the app is to answer."""
+        session = session_view()  # no live session (a first visit): nothing else to read
+        if session is None or touch_due(session, now()):
+            return None
         request_, client = authorize.parse(bare.args)
-        session = session_view()
-        if request_.response_mode != "query" or session is None or touch_due(session, now()):
+        if request_.response_mode != "query":
             return None
         after, scope = next_step(request_, client, session, None)
         if after is not Next.CODE:
             return None
-        g.request_id = request_id.from_environ(bare.environ)
         response = issue(request_, client, session, scope, None)
         bare.environ[ENDPOINT] = "oidc.authorize_endpoint"
         note(client_id=client.client_id, sub=session.user.sub)
-        response.headers[request_id.HEADER] = g.request_id
         return security.headers(response)

@@ -17,7 +17,7 @@ from idp.oidc.views.common import bp
 
 
 @bp.record_once
-def _serve_public_documents(state) -> None:
+def _answer_before_the_app(state) -> None:
     app = state.app
     headers = discovery.document_headers(app.config)
     app.wsgi_app = AuthorizationEndpoint(app, app.wsgi_app)
